@@ -1,0 +1,1759 @@
+/*
+ * proxy.c - wsproxy's loop, slab and connection-pair state machine.
+ *
+ * A pair is a client end and an upstream end.  Its life is enum
+ * pair_state, changed only in pair_set_state(); every ending goes
+ * through pair_close(), which logs once.  Bytes read from one end live
+ * in that end's flow until written to the other end; the frame parser
+ * walks them in place (nothing is copied or re-masked) and decides how
+ * far the writer may go: up to the end of the last complete frame, or
+ * as far as bytes have arrived when a frame is too large to hold.
+ */
+#include <sys/types.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy.h"
+
+/* Poller backend: one is chosen at compile time (Redis ae.c style). */
+#define EV_READ 0x1
+#define EV_WRITE 0x2
+#define EV_HUP 0x4
+#define EV_BATCH 512
+struct ev_event {
+	uint64_t	 data;
+	unsigned	 flags;
+};
+#if defined(__linux__)
+#include "ev_epoll.c"
+#else
+#include "ev_kqueue.c"
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Types                                                               */
+/* ------------------------------------------------------------------ */
+
+#define PX_LINGER_MS 1000	/* drain time after an error response */
+#define PX_ACCEPT_RETRY_MS 100	/* retry accept() this soon after EMFILE */
+
+#define cfg px_cfg
+
+/*
+ * Timers: one FIFO list per kind of deadline.  All entries of a list
+ * share one duration, so appending keeps each list sorted and the loop
+ * only ever looks at list heads: O(1) per event, no scan of all pairs.
+ */
+enum timer_kind {
+	TIMER_NONE,
+	TIMER_REQUEST,		/* --request-timeout */
+	TIMER_CONNECT,		/* --connect-timeout */
+	TIMER_UPGRADE,		/* --upgrade-timeout */
+	TIMER_IDLE,		/* --idle-timeout, when not 0 */
+	TIMER_CLOSE,		/* --close-timeout: close handshake */
+	TIMER_LINGER,		/* draining after an error response */
+	TIMER_KINDS
+};
+
+static uint64_t timer_ms[TIMER_KINDS];	/* from px_cfg at start-up */
+
+enum pair_state {
+	PAIR_FREE,
+	PAIR_REQUEST,		/* reading the client's request head */
+	PAIR_CONNECT,		/* TCP connect to the upstream in progress */
+	PAIR_UPGRADE,		/* upgrade request out, response head in */
+	PAIR_RESPONSE,		/* passing a non-101 upstream answer on */
+	PAIR_OPEN,		/* relaying frames both ways */
+	PAIR_CLOSING,		/* a close frame is in flight */
+	PAIR_REJECT,		/* writing our own error response */
+	PAIR_LINGER		/* response sent; draining until EOF */
+};
+
+static const char *const state_name[] = {
+	"free", "request", "connect", "upgrade", "response", "open",
+	"closing", "reject", "linger"
+};
+
+enum inject_state { INJECT_NONE, INJECT_WAIT, INJECT_READY, INJECT_SENT };
+
+/*
+ * Bytes read from one end on their way to the other.  Offsets into buf:
+ * start <= ready <= scan <= end.  [start, ready) may be written now;
+ * [ready, scan) is parsed but held (a frame that fits the buffer waits
+ * until it is complete, or everything after a seal); [scan, end) is not
+ * parsed yet.
+ */
+struct flow {
+	uint8_t		*buf;		/* pool buffer while bytes are in flight */
+	uint32_t	 start;
+	uint32_t	 ready;
+	uint32_t	 scan;
+	uint32_t	 end;
+	uint64_t	 frame_left;	/* payload still to come of a streamed frame */
+	uint64_t	 held;		/* size of the checked frame waiting at scan */
+	struct ws_stream ws;
+	uint8_t		 sealed;	/* nothing past 'ready' is ever written */
+	uint8_t		 close_relayed;	/* the frame ending at 'ready' is a close */
+	uint8_t		 discard;	/* the source broke the rules: drop its bytes */
+	uint8_t		 inject;	/* enum inject_state */
+	uint8_t		 inject_len;
+	uint8_t		 inject_off;
+	uint8_t		 frame[8];	/* our own close frame for the destination */
+	uint64_t	 bytes;		/* frame bytes read from the source */
+	uint64_t	 messages;	/* complete data messages */
+};
+
+struct end {
+	int		 fd;
+	struct tls_conn	*tls;
+	uint8_t		 readable;	/* edge seen, not yet read to EAGAIN */
+	uint8_t		 writable;
+	uint8_t		 hup;		/* the poller reported a hang-up */
+	uint8_t		 eof;		/* read returned end of stream */
+	uint8_t		 dead;		/* error, or done with: never touched again */
+	uint8_t		 got_close;	/* a close frame from this end was parsed */
+	uint8_t		 sent_close;	/* a close frame to this end was written */
+	uint8_t		 shut;		/* shutdown(SHUT_WR) done */
+	struct flow	 in;		/* bytes read from this end */
+};
+
+struct pair {
+	struct end	 client;
+	struct end	 upstream;
+	uint32_t	 gen;		/* bumped on reuse: stale events are dropped */
+	uint32_t	 timer_prev;	/* slot indices; UINT32_MAX ends a list */
+	uint32_t	 timer_next;
+	uint8_t		 timer;		/* enum timer_kind */
+	uint8_t		 state;		/* enum pair_state */
+	uint8_t		 route;
+	uint8_t		 addr;		/* which upstream address is being tried */
+	uint8_t		 listener;
+	uint8_t		 closed_by;	/* 0 none, 1 client, 2 upstream, 3 proxy */
+	uint8_t		 request_sent;	/* PAIR_UPGRADE: reading the response */
+	uint8_t		 counted;	/* counts against --max-conns */
+	uint16_t	 status;	/* HTTP status answered, 101 when open */
+	uint16_t	 close_code;	/* first close code seen */
+	uint32_t	 head_len;	/* client head length, kept until its 101 */
+	uint64_t	 deadline;	/* ms, for the current timer */
+	uint64_t	 started;	/* ms */
+	uint64_t	 body_left;	/* PAIR_RESPONSE: bytes still to pass on */
+	const char	*why;		/* reason of a rejection, for the log */
+	struct sockaddr_in6 peer;	/* client address (v4 as v4-mapped) */
+};
+
+#define NIL UINT32_MAX
+
+/*
+ * The slab has --max-conns slots for pairs plus PX_SLAB_SPARE for
+ * clients still sending their request head, so a request can be checked
+ * (400, 404, 426...) before "no free slot" is decided, as SPEC 2 orders
+ * it.  A pair counts against --max-conns from its upstream connect on.
+ */
+#define PX_SLAB_SPARE 16
+static uint32_t slab_size;
+static uint32_t pairs_counted;
+
+static struct pair *slab;
+static uint32_t *slab_free;		/* stack of free slot indices */
+static uint32_t slab_nfree;
+static uint32_t timer_head[TIMER_KINDS], timer_tail[TIMER_KINDS];
+static uint64_t now_ms;
+static int accept_paused;
+static uint64_t accept_retry_at;
+
+/* Buffer pool: pool_n buffers of cfg.buf_size, reserved with mmap so
+ * untouched ones cost no memory; a LIFO free stack keeps the hot ones. */
+static uint8_t *pool_mem;
+static uint32_t *pool_free;
+static uint32_t pool_nfree;
+
+static uint8_t scratch[64 * 1024];	/* sink for bytes that are dropped */
+
+/* ------------------------------------------------------------------ */
+/* Logging                                                             */
+/* ------------------------------------------------------------------ */
+
+void
+px_log(enum px_log_level level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	char line[1024];
+	va_list ap;
+	int n, m;
+
+	if ((int)level > cfg.log_level)
+		return;
+	n = snprintf(line, sizeof(line), "level=%s ", names[level]);
+	va_start(ap, fmt);
+	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* One write per line so lines from a busy loop never interleave. */
+	(void)!write(STDERR_FILENO, line, (size_t)n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Time and timers                                                     */
+/* ------------------------------------------------------------------ */
+
+static uint64_t
+clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+timer_unlink(struct pair *p)
+{
+	uint32_t idx = (uint32_t)(p - slab);
+	enum timer_kind k = (enum timer_kind)p->timer;
+
+	if (k == TIMER_NONE)
+		return;
+	if (p->timer_prev != NIL)
+		slab[p->timer_prev].timer_next = p->timer_next;
+	else
+		timer_head[k] = p->timer_next;
+	if (p->timer_next != NIL)
+		slab[p->timer_next].timer_prev = p->timer_prev;
+	else
+		timer_tail[k] = p->timer_prev;
+	(void)idx;
+	p->timer = TIMER_NONE;
+}
+
+/* Put p on list k with deadline now + its duration (0: no timer). */
+static void
+timer_set(struct pair *p, enum timer_kind k)
+{
+	uint32_t idx = (uint32_t)(p - slab);
+
+	timer_unlink(p);
+	if (k == TIMER_NONE || timer_ms[k] == 0)
+		return;
+	p->timer = (uint8_t)k;
+	p->deadline = now_ms + timer_ms[k];
+	p->timer_next = NIL;
+	p->timer_prev = timer_tail[k];
+	if (timer_tail[k] != NIL)
+		slab[timer_tail[k]].timer_next = idx;
+	else
+		timer_head[k] = idx;
+	timer_tail[k] = idx;
+}
+
+/* Milliseconds until the earliest deadline, -1 if none. */
+static int
+timer_next_ms(void)
+{
+	uint64_t first = UINT64_MAX;
+	int k;
+
+	for (k = 1; k < TIMER_KINDS; k++)
+		if (timer_head[k] != NIL && slab[timer_head[k]].deadline < first)
+			first = slab[timer_head[k]].deadline;
+	if (accept_paused && accept_retry_at < first)
+		first = accept_retry_at;
+	if (first == UINT64_MAX)
+		return -1;
+	if (first <= now_ms)
+		return 0;
+	return first - now_ms > INT_MAX ? INT_MAX : (int)(first - now_ms);
+}
+
+/* ------------------------------------------------------------------ */
+/* Buffer pool                                                         */
+/* ------------------------------------------------------------------ */
+
+static int
+pool_init(uint32_t n)
+{
+	uint32_t i;
+
+	pool_mem = mmap(NULL, (size_t)n * cfg.buf_size, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pool_mem == MAP_FAILED)
+		return -1;
+	pool_free = calloc(n, sizeof(*pool_free));
+	if (pool_free == NULL)
+		return -1;
+	for (i = 0; i < n; i++)
+		pool_free[i] = n - 1 - i;
+	pool_nfree = n;
+	return 0;
+}
+
+/* A buffer for f, if it has none.  The pool has two per slot, so this
+ * cannot run dry; the check is for the invariant's sake. */
+static int
+flow_buf(struct flow *f)
+{
+	if (f->buf != NULL)
+		return 0;
+	if (pool_nfree == 0)
+		return -1;
+	f->buf = pool_mem + (size_t)pool_free[--pool_nfree] * cfg.buf_size;
+	f->start = f->ready = f->scan = f->end = 0;
+	return 0;
+}
+
+static void
+flow_release(struct flow *f)
+{
+	if (f->buf == NULL)
+		return;
+	pool_free[pool_nfree++] =
+	    (uint32_t)((size_t)(f->buf - pool_mem) / cfg.buf_size);
+	f->buf = NULL;
+	f->start = f->ready = f->scan = f->end = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* I/O helpers: tri-state results, errno stays here                    */
+/* ------------------------------------------------------------------ */
+
+static ssize_t
+end_read(struct end *e, void *buf, size_t len)
+{
+	return tls_read(e->fd, e->tls, buf, len);
+}
+
+static ssize_t
+end_write(struct end *e, const void *buf, size_t len)
+{
+	return tls_write(e->fd, e->tls, buf, len);
+}
+
+static int
+set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static void
+set_nodelay(int fd)
+{
+	int one = 1;
+
+	/* WebSocket messages are small and latency-bound. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static const char *
+addr_text(const struct sockaddr *sa, char *out, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	unsigned port = 0;
+
+	host[0] = '\0';
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(out, len, "%s:%u", host, port);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(out, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(out, len, "?");
+	}
+	return out;
+}
+
+/* The client's IP alone, for X-Forwarded-For. */
+static size_t
+peer_ip(const struct pair *p, char *out, size_t len)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&p->peer;
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
+		    out, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, &p->peer.sin6_addr, out, (socklen_t)len);
+	return strlen(out);
+}
+
+/* ------------------------------------------------------------------ */
+/* Slab                                                                */
+/* ------------------------------------------------------------------ */
+
+#define DATA_LISTENER ((uint64_t)1 << 63)
+
+static uint64_t
+end_data(const struct pair *p, const struct end *e)
+{
+	uint64_t idx = (uint64_t)(p - slab);
+
+	return ((uint64_t)(p->gen & 0x7fffffffU) << 32) | (idx << 1) |
+	    (e == &p->upstream ? 1U : 0U);
+}
+
+static struct pair *
+slab_get(void)
+{
+	struct pair *p;
+
+	if (slab_nfree == 0)
+		return NULL;
+	p = &slab[slab_free[--slab_nfree]];
+	p->client.fd = p->upstream.fd = -1;
+	return p;
+}
+
+static void
+end_reset(struct end *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->fd = -1;
+}
+
+static void
+slab_put(struct pair *p)
+{
+	uint32_t gen = p->gen + 1;
+
+	end_reset(&p->client);
+	end_reset(&p->upstream);
+	memset(p, 0, sizeof(*p));
+	p->gen = gen;
+	p->timer_prev = p->timer_next = NIL;
+	p->client.fd = p->upstream.fd = -1;
+	slab_free[slab_nfree++] = (uint32_t)(p - slab);
+}
+
+static const char *
+side_name(const struct pair *p, const struct end *e)
+{
+	return e == &p->client ? "client" : "upstream";
+}
+
+static struct end *
+peer_of(struct pair *p, struct end *e)
+{
+	return e == &p->client ? &p->upstream : &p->client;
+}
+
+/* ------------------------------------------------------------------ */
+/* Ending a pair                                                       */
+/* ------------------------------------------------------------------ */
+
+static void
+end_close(struct end *e)
+{
+	if (e->fd >= 0) {
+		tls_close(e->tls);
+		e->tls = NULL;
+		close(e->fd);
+		e->fd = -1;
+	}
+	/* The flow stays: bytes read from this end may still be on their
+	 * way to the other.  pair_close() gives the buffers back. */
+	e->dead = 1;
+}
+
+/*
+ * The one way a pair ends: log once, close the upstream first, then the
+ * client, and give the slot back.  'why' is NULL for a clean close
+ * handshake.
+ */
+static void
+pair_close(struct pair *p, const char *why)
+{
+	static const char *const who[] = { "none", "client", "upstream", "proxy" };
+	char addr[64];
+	const struct px_route *r = &cfg.route[p->route];
+
+	addr_text((const struct sockaddr *)&p->peer, addr, sizeof(addr));
+	if (p->state == PAIR_OPEN || p->state == PAIR_CLOSING)
+		px_log(why ? PX_LOG_WARN : PX_LOG_INFO,
+		    "event=close client=%s route=%s upstream=%s duration_ms=%llu"
+		    " c2u_bytes=%llu c2u_msgs=%llu u2c_bytes=%llu u2c_msgs=%llu"
+		    " close_code=%u closed_by=%s%s%s%s",
+		    addr, r->prefix_len ? r->prefix : "/", r->uri,
+		    (unsigned long long)(now_ms - p->started),
+		    (unsigned long long)p->client.in.bytes,
+		    (unsigned long long)p->client.in.messages,
+		    (unsigned long long)p->upstream.in.bytes,
+		    (unsigned long long)p->upstream.in.messages,
+		    p->close_code, who[p->closed_by],
+		    why ? " error=\"" : "", why ? why : "", why ? "\"" : "");
+	else
+		px_log(p->status >= 500 ? PX_LOG_WARN : PX_LOG_INFO,
+		    "event=%s client=%s state=%s status=%u duration_ms=%llu"
+		    " reason=\"%s\"",
+		    p->status ? "reject" : "abort", addr, state_name[p->state],
+		    p->status, (unsigned long long)(now_ms - p->started),
+		    why ? why : p->why ? p->why : "closed");
+	timer_unlink(p);
+	if (p->counted)
+		pairs_counted--;
+	end_close(&p->upstream);
+	end_close(&p->client);
+	flow_release(&p->upstream.in);
+	flow_release(&p->client.in);
+	slab_put(p);
+	/* A slot and two fds are free: accept() may work again. */
+	if (accept_paused)
+		accept_retry_at = now_ms;
+}
+
+static void reject_run(struct pair *);
+
+/* ------------------------------------------------------------------ */
+/* State changes: the only place p->state is written after accept      */
+/* ------------------------------------------------------------------ */
+
+static void
+pair_set_state(struct pair *p, enum pair_state s)
+{
+	static const uint8_t timer_of[] = {
+		[PAIR_FREE] = TIMER_NONE,
+		[PAIR_REQUEST] = TIMER_REQUEST,
+		[PAIR_CONNECT] = TIMER_CONNECT,
+		[PAIR_UPGRADE] = TIMER_UPGRADE,
+		[PAIR_RESPONSE] = TIMER_UPGRADE,
+		[PAIR_OPEN] = TIMER_IDLE,
+		[PAIR_CLOSING] = TIMER_CLOSE,
+		[PAIR_REJECT] = TIMER_LINGER,
+		[PAIR_LINGER] = TIMER_LINGER,
+	};
+
+	px_log(PX_LOG_DEBUG, "event=state slot=%u from=%s to=%s",
+	    (unsigned)(p - slab), state_name[p->state], state_name[s]);
+	if (s == PAIR_CONNECT && !p->counted) {
+		p->counted = 1;
+		pairs_counted++;
+	}
+	p->state = (uint8_t)s;
+	timer_set(p, (enum timer_kind)timer_of[s]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Our own HTTP answers (SPEC 2)                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Answer the client with our own status and close: the response is
+ * written from the (now unused) upstream flow's buffer.
+ */
+static void
+pair_reject(struct pair *p, unsigned status, int version, const char *why)
+{
+	struct flow *out = &p->upstream.in;
+
+	end_close(&p->upstream);
+	flow_release(out);
+	flow_release(&p->client.in);
+	p->status = (uint16_t)status;
+	p->why = why;
+	if (flow_buf(out) < 0) {
+		pair_close(p, why);
+		return;
+	}
+	out->end = out->ready = out->scan = (uint32_t)hs_error(
+	    (char *)out->buf, cfg.buf_size, status, version);
+	out->sealed = 1;
+	pair_set_state(p, PAIR_REJECT);
+	p->client.writable = 1;		/* nothing was written to it yet */
+	reject_run(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Writing a flow to its destination                                   */
+/* ------------------------------------------------------------------ */
+
+/* Returns 1 if anything was written. */
+static int
+flow_write(struct flow *f, struct end *dst)
+{
+	int progress = 0;
+	ssize_t n;
+
+	while (dst->writable && !dst->dead) {
+		if (f->start < f->ready) {
+			n = end_write(dst, f->buf + f->start,
+			    f->ready - f->start);
+		} else if (f->inject == INJECT_READY) {
+			n = end_write(dst, f->frame + f->inject_off,
+			    (size_t)(f->inject_len - f->inject_off));
+		} else
+			break;
+		if (n == PX_IO_AGAIN) {
+			dst->writable = 0;
+			break;
+		}
+		if (n < 0) {
+			dst->dead = 1;
+			break;
+		}
+		progress = 1;
+		if (f->start < f->ready) {
+			f->start += (uint32_t)n;
+		} else {
+			f->inject_off = (uint8_t)(f->inject_off + n);
+			if (f->inject_off == f->inject_len) {
+				f->inject = INJECT_SENT;
+				dst->sent_close = 1;
+			}
+		}
+	}
+	if (f->buf == NULL)
+		return progress;
+	if (f->close_relayed && f->start == f->ready)
+		dst->sent_close = 1;
+	if (f->start == f->end) {
+		flow_release(f);
+	} else if (f->sealed && f->start == f->ready && f->ready < f->scan) {
+		/* Parsed bytes past a seal are never written: drop them. */
+		memmove(f->buf, f->buf + f->scan, f->end - f->scan);
+		f->end -= f->scan;
+		f->start = f->ready = f->scan = 0;
+		if (f->end == 0)
+			flow_release(f);
+	}
+	return progress;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames wsproxy sends itself                                         */
+/* ------------------------------------------------------------------ */
+
+static uint64_t rng_state;
+
+static uint32_t
+rng32(void)
+{
+	/* xorshift64*: mask keys need to be unpredictable to the
+	 * application, not cryptographic (RFC 6455 10.3). */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
+}
+
+/*
+ * Queue a close frame with code for the end 'dst', written after the
+ * frame now in flight from its peer (never inside a frame).
+ */
+static void
+send_close(struct pair *p, struct end *dst, unsigned code)
+{
+	struct flow *f = &peer_of(p, dst)->in;
+	uint8_t mask[4];
+	uint32_t r;
+
+	/* Only one close ever goes to an end: ours, or a relayed one that
+	 * has sealed the flow already. */
+	if (dst->dead || dst->sent_close || f->inject != INJECT_NONE ||
+	    (f->sealed && !f->discard))
+		return;
+	if (dst == &p->upstream) {
+		r = rng32();
+		mask[0] = (uint8_t)r;
+		mask[1] = (uint8_t)(r >> 8);
+		mask[2] = (uint8_t)(r >> 16);
+		mask[3] = (uint8_t)(r >> 24);
+		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, mask);
+	} else {
+		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, NULL);
+	}
+	f->inject_off = 0;
+	if (f->frame_left > 0) {
+		f->inject = INJECT_WAIT;	/* sealed at the frame's end */
+	} else {
+		f->inject = INJECT_READY;
+		f->sealed = 1;
+	}
+	if (p->closed_by == 0) {
+		p->closed_by = 3;
+		p->close_code = (uint16_t)code;
+	}
+}
+
+/*
+ * 'from' broke a rule of SPEC 4: it gets 'code', its peer gets 1001 (the
+ * client broke it) or 1014 (the upstream did).  Nothing more from it is
+ * parsed or forwarded.
+ */
+static void
+protocol_error(struct pair *p, struct end *from, unsigned code)
+{
+	struct end *to = peer_of(p, from);
+	struct flow *f = &from->in;
+
+	px_log(PX_LOG_INFO, "event=protocol_error side=%s code=%u",
+	    side_name(p, from), code);
+	if (p->closed_by == 0) {
+		p->closed_by = from == &p->client ? 1 : 2;
+		p->close_code = (uint16_t)code;
+	}
+	/* Cut the flow at the offending frame: what came before goes on. */
+	f->end = f->scan = f->ready;
+	f->held = 0;
+	f->discard = 1;
+	send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
+	    WS_CLOSE_BAD_GATEWAY);
+	send_close(p, from, code);
+	if (p->state == PAIR_OPEN)
+		pair_set_state(p, PAIR_CLOSING);
+}
+
+/* ------------------------------------------------------------------ */
+/* The frame scanner                                                   */
+/* ------------------------------------------------------------------ */
+
+/* A complete close frame from 'from' at f->buf + f->scan. */
+static int
+close_frame_seen(struct pair *p, struct end *from, const struct ws_frame *w)
+{
+	struct flow *f = &from->in;
+	uint8_t payload[WS_MAX_CONTROL];
+	size_t len = (size_t)w->payload_len;
+	unsigned code;
+	int bad;
+
+	memcpy(payload, f->buf + f->scan + w->header_len, len);
+	if (w->masked)
+		ws_unmask(payload, len, w->mask, 0);
+	bad = ws_close_check(payload, len, &code);
+	if (bad)
+		return bad;
+	from->got_close = 1;
+	if (p->closed_by == 0) {
+		p->closed_by = from == &p->client ? 1 : 2;
+		p->close_code = (uint16_t)code;
+	}
+	return 0;
+}
+
+/*
+ * Walk the frames in [scan, end) of the flow read from 'from' and move
+ * 'ready' as far as the writer may go.  Returns 0, or -1 after a
+ * protocol error was handled.
+ */
+static int
+flow_scan(struct pair *p, struct end *from)
+{
+	struct flow *f = &from->in;
+	struct ws_frame w;
+	uint64_t total, avail;
+	int n, code;
+
+	while (f->scan < f->end) {
+		avail = f->end - f->scan;
+		if (f->frame_left > 0) {
+			/* Streaming a frame larger than the buffer. */
+			if (avail > f->frame_left)
+				avail = f->frame_left;
+			f->scan += (uint32_t)avail;
+			f->frame_left -= avail;
+			if (!f->sealed)
+				f->ready = f->scan;
+			if (f->frame_left == 0 && f->inject == INJECT_WAIT) {
+				f->sealed = 1;
+				f->inject = INJECT_READY;
+			}
+			continue;
+		}
+		n = ws_frame_parse(f->buf + f->scan, (size_t)avail, &w);
+		if (n == WS_PARTIAL)
+			break;
+		if (n < 0) {
+			protocol_error(p, from, WS_CLOSE_PROTOCOL);
+			return -1;
+		}
+		if (f->held == 0) {
+			code = ws_frame_check(&f->ws, &w, cfg.max_message);
+			if (code) {
+				protocol_error(p, from, (unsigned)code);
+				return -1;
+			}
+			total = (uint64_t)n + w.payload_len;
+			if (total > avail && total <= cfg.buf_size) {
+				f->held = total;	/* wait until complete */
+				break;
+			}
+		} else {
+			total = f->held;
+			if (total > avail)
+				break;
+		}
+		f->held = 0;
+		if (total > avail) {
+			/* Too large to hold: stream header and payload. */
+			f->scan = f->end;
+			f->frame_left = total - avail;
+			if (!f->sealed)
+				f->ready = f->scan;
+			continue;
+		}
+		if (w.opcode == WS_OP_CLOSE) {
+			code = close_frame_seen(p, from, &w);
+			if (code) {
+				protocol_error(p, from, (unsigned)code);
+				return -1;
+			}
+		}
+		if (w.fin && w.opcode < WS_OP_CLOSE)
+			f->messages++;
+		f->scan += (uint32_t)total;
+		if (!f->sealed)
+			f->ready = f->scan;
+		if (w.opcode == WS_OP_CLOSE) {
+			/* Nothing after a close is forwarded (RFC 6455 5.5.1). */
+			f->sealed = 1;
+			f->close_relayed = 1;
+			f->end = f->scan;
+			if (p->state == PAIR_OPEN)
+				pair_set_state(p, PAIR_CLOSING);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Relaying                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The source ended (EOF or error) without a close frame: the other side
+ * gets 1001 (client gone) or 1014 (upstream gone) at a frame boundary.
+ * Inside a streamed frame there is no boundary to reach: the other side
+ * can only be closed, which is SPEC 4's single 1006 case.
+ */
+static void
+source_gone(struct pair *p, struct end *from)
+{
+	struct flow *f = &from->in;
+	struct end *to = peer_of(p, from);
+
+	if (from->got_close)
+		return;
+	if (p->closed_by == 0) {
+		p->closed_by = from == &p->client ? 1 : 2;
+		p->close_code = 1006;
+	}
+	/* A frame held back incomplete is dropped; whole frames go on. */
+	f->end = f->scan = f->ready;
+	f->held = 0;
+	if (f->frame_left > 0) {
+		to->dead = 1;	/* closed in pair_run() */
+		f->frame_left = 0;
+	} else {
+		send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
+		    WS_CLOSE_BAD_GATEWAY);
+	}
+	/* Nothing more is written to a side that is gone. */
+	from->dead = 1;
+	if (p->state == PAIR_OPEN)
+		pair_set_state(p, PAIR_CLOSING);
+}
+
+/* Read what 'from' has into its flow. Returns 1 on progress. */
+static int
+flow_read(struct pair *p, struct end *from)
+{
+	struct flow *f = &from->in;
+	size_t room;
+	ssize_t n;
+
+	if (!from->readable || from->dead || from->eof)
+		return 0;
+	if (from->got_close || f->discard) {
+		/* Drain and drop until the peer closes its side. */
+		n = end_read(from, scratch, sizeof(scratch));
+		if (n > 0)
+			return 1;
+	} else {
+		if (flow_buf(f) < 0)
+			return 0;
+		if (f->end == cfg.buf_size && f->start > 0) {
+			/* Make room: move unwritten bytes to the front. */
+			memmove(f->buf, f->buf + f->start, f->end - f->start);
+			f->ready -= f->start;
+			f->scan -= f->start;
+			f->end -= f->start;
+			f->start = 0;
+		}
+		room = cfg.buf_size - f->end;
+		if (room == 0)
+			return 0;	/* backpressure: stay readable */
+		n = end_read(from, f->buf + f->end, room);
+		if (n > 0) {
+			f->end += (uint32_t)n;
+			f->bytes += (uint64_t)n;
+			/* A short read drained the socket: skip the read that
+			 * would only say EAGAIN, unless a hang-up came with the
+			 * event (the FIN is still to be read). */
+			if ((size_t)n < room && !from->hup && from->tls == NULL)
+				from->readable = 0;
+			if (p->timer == TIMER_IDLE && p->deadline !=
+			    now_ms + timer_ms[TIMER_IDLE])
+				timer_set(p, TIMER_IDLE);
+			flow_scan(p, from);
+			return 1;
+		}
+		if (f->end == f->start)
+			flow_release(f);
+	}
+	if (n == PX_IO_AGAIN) {
+		from->readable = 0;
+		return 0;
+	}
+	from->eof = 1;
+	if (n == PX_IO_ERROR)
+		from->dead = 1;
+	source_gone(p, from);
+	return 1;
+}
+
+/* Is this end finished with: nothing more to read or write? */
+static int
+end_finished(const struct end *e)
+{
+	return e->dead || (e->sent_close && (e->got_close || e->eof));
+}
+
+static void
+relay_run(struct pair *p)
+{
+	int progress;
+
+	do {
+		progress = 0;
+		progress |= flow_write(&p->upstream.in, &p->client);
+		progress |= flow_write(&p->client.in, &p->upstream);
+		progress |= flow_read(p, &p->client);
+		progress |= flow_read(p, &p->upstream);
+		/* A write error is a side gone too. */
+		if (p->client.dead && !p->client.eof) {
+			p->client.eof = 1;
+			source_gone(p, &p->client);
+		}
+		if (p->upstream.dead && !p->upstream.eof) {
+			p->upstream.eof = 1;
+			source_gone(p, &p->upstream);
+		}
+	} while (progress);
+
+	/* A rule breaker that has its close frame gets our FIN too, so it
+	 * closes and we do not wait for the timer. */
+	if (p->client.in.discard && p->client.sent_close && !p->client.shut &&
+	    !p->client.dead) {
+		p->client.shut = 1;
+		shutdown(p->client.fd, SHUT_WR);
+	}
+	if (p->upstream.in.discard && p->upstream.sent_close &&
+	    !p->upstream.shut && !p->upstream.dead) {
+		p->upstream.shut = 1;
+		shutdown(p->upstream.fd, SHUT_WR);
+	}
+	if (end_finished(&p->upstream) && end_finished(&p->client)) {
+		pair_close(p, NULL);
+		return;
+	}
+	/* A side that is gone and has nothing more to get can go now. */
+	if (p->upstream.dead && p->upstream.fd >= 0)
+		end_close(&p->upstream);
+	if (p->client.dead && p->client.fd >= 0)
+		end_close(&p->client);
+}
+
+/*
+ * Replace the head at the front of f (head_len bytes) by new[0..len),
+ * keeping what followed it.  Returns -1 if it does not fit.
+ */
+static int
+replace_head(struct flow *f, size_t head_len, const char *new, size_t len)
+{
+	size_t rest = f->end - head_len;
+
+	if (len + rest > cfg.buf_size)
+		return -1;
+	memmove(f->buf + len, f->buf + head_len, rest);
+	memcpy(f->buf, new, len);
+	f->end = (uint32_t)(len + rest);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_REQUEST: the client's request head (SPEC 2)                    */
+/* ------------------------------------------------------------------ */
+
+static void connect_start(struct pair *);
+
+static void
+request_run(struct pair *p)
+{
+	struct end *c = &p->client;
+	struct flow *f = &c->in;
+	struct http_head h;
+	const char *why = NULL;
+	size_t limit = cfg.max_header_bytes + 1;
+	unsigned status;
+	int n, version, route = -1;
+	ssize_t r;
+
+	for (;;) {
+		if (!c->readable)
+			return;
+		if (flow_buf(f) < 0) {
+			pair_close(p, "no buffer");
+			return;
+		}
+		if (f->end >= limit) {
+			pair_reject(p, 431, 0, "request head too large");
+			return;
+		}
+		r = end_read(c, f->buf + f->end, limit - f->end);
+		if (r == PX_IO_AGAIN) {
+			c->readable = 0;
+			if (f->end == 0)
+				flow_release(f);	/* nothing in flight */
+			return;
+		}
+		if (r < 0) {
+			pair_close(p, "client closed before its request");
+			return;
+		}
+		f->end += (uint32_t)r;
+		/* f->scan is the end-finder's position during this state. */
+		{
+			size_t scan = f->scan;
+			int done = http_head_end((const char *)f->buf, f->end,
+			    &scan);
+
+			f->scan = (uint32_t)scan;
+			if (done)
+				break;
+		}
+	}
+	n = http_parse_request((const char *)f->buf, f->end, &h);
+	if (n == HTTP_TOO_MANY || (n > 0 && (size_t)n > cfg.max_header_bytes)) {
+		pair_reject(p, 431, 0, "request head too large");
+		return;
+	}
+	if (n < 0) {
+		pair_reject(p, 400, 0, "malformed request head");
+		return;
+	}
+	status = hs_check_request(&h, &route, &version, &why);
+	p->route = (uint8_t)(route < 0 ? 0 : route);
+	if (status != 0) {
+		pair_reject(p, status, version, why);
+		return;
+	}
+	if (pairs_counted >= cfg.max_conns) {
+		pair_reject(p, 503, 0, "no free slot");
+		return;
+	}
+	p->head_len = (uint32_t)n;
+	f->scan = 0;
+	connect_start(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_CONNECT: TCP to the upstream, every resolved address in turn    */
+/* ------------------------------------------------------------------ */
+
+static void upgrade_run(struct pair *);
+
+static void
+connect_start(struct pair *p)
+{
+	const struct px_route *r = &cfg.route[p->route];
+	struct end *u = &p->upstream;
+	int fd;
+
+	for (; p->addr < r->naddr; p->addr++) {
+		const struct sockaddr *sa =
+		    (const struct sockaddr *)&r->addr[p->addr];
+
+		fd = socket(sa->sa_family, SOCK_STREAM, 0);
+		if (fd < 0)
+			break;		/* out of fds: no other address helps */
+		if (set_nonblock(fd) < 0 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			close(fd);
+			break;
+		}
+		set_nodelay(fd);
+		if (connect(fd, sa, r->addr_len[p->addr]) < 0 &&
+		    errno != EINPROGRESS) {
+			px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
+			    " error=\"%s\"", r->uri, strerror(errno));
+			close(fd);
+			continue;
+		}
+		u->fd = fd;
+		u->dead = 0;
+		u->readable = u->writable = u->hup = 0;
+		if (ev_add(fd, end_data(p, u)) < 0) {
+			close(fd);
+			u->fd = -1;
+			break;
+		}
+		if (p->state != PAIR_CONNECT)
+			pair_set_state(p, PAIR_CONNECT);
+		return;
+	}
+	pair_reject(p, 502, 0, r->naddr == 0 ? "upstream name not resolved" :
+	    "upstream connect failed");
+}
+
+static void
+connect_run(struct pair *p)
+{
+	struct end *u = &p->upstream;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (p->client.hup) {
+		pair_close(p, "client went away during the handshake");
+		return;
+	}
+	if (!u->writable && !u->hup)
+		return;
+	(void)getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+	if (err == 0 && getpeername(u->fd, (struct sockaddr *)&ss, &sl) < 0) {
+		if (errno == ENOTCONN) {
+			/* Still in progress (a stale edge): wait. */
+			u->writable = 0;
+			return;
+		}
+		err = errno;
+	}
+	if (err != 0) {
+		px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
+		    " error=\"%s\"", cfg.route[p->route].uri, strerror(err));
+		close(u->fd);
+		u->fd = -1;
+		p->addr++;
+		connect_start(p);
+		return;
+	}
+	pair_set_state(p, PAIR_UPGRADE);
+	upgrade_run(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_UPGRADE: our request out, the upstream's response head in      */
+/* ------------------------------------------------------------------ */
+
+static void response_start(struct pair *, const struct http_head *, size_t);
+static void response_run(struct pair *);
+static void linger_run(struct pair *);
+static void open_start(struct pair *, const struct http_head *,
+    const struct http_head *, size_t);
+
+/* The client's request head, parsed again (it stays in its buffer until
+ * the client has its 101; re-parsing beats keeping 3 KiB per pair). */
+static void
+client_head(struct pair *p, struct http_head *h)
+{
+	(void)http_parse_request((const char *)p->client.in.buf, p->head_len,
+	    h);
+}
+
+static void
+upgrade_run(struct pair *p)
+{
+	struct end *u = &p->upstream;
+	struct flow *f = &u->in;
+	struct http_head req, res;
+	size_t n, scan;
+	ssize_t r;
+	int done;
+
+	if (p->client.hup) {
+		pair_close(p, "client went away during the handshake");
+		return;
+	}
+	if (!p->request_sent) {
+		if (f->buf == NULL) {
+			if (flow_buf(f) < 0) {
+				pair_close(p, "no buffer");
+				return;
+			}
+			char ip[INET6_ADDRSTRLEN];
+
+			client_head(p, &req);
+			(void)peer_ip(p, ip, sizeof(ip));
+			n = hs_upstream_request(&req, p->route, ip,
+			    cfg.listen[p->listener].tls, (char *)f->buf,
+			    cfg.buf_size);
+			if (n == 0) {
+				pair_reject(p, 431, 0,
+				    "request head too large for upstream");
+				return;
+			}
+			f->end = f->ready = f->scan = (uint32_t)n;
+		}
+		(void)flow_write(f, u);
+		if (u->dead) {
+			pair_reject(p, 502, 0, "upstream write failed");
+			return;
+		}
+		if (f->buf != NULL)
+			return;		/* not all written yet */
+		p->request_sent = 1;
+		u->readable = 1;	/* the edge may have come already */
+	}
+	for (;;) {
+		if (!u->readable)
+			return;
+		if (flow_buf(f) < 0) {
+			pair_close(p, "no buffer");
+			return;
+		}
+		if (f->end == cfg.buf_size) {
+			pair_reject(p, 502, 0, "upstream response head too large");
+			return;
+		}
+		r = end_read(u, f->buf + f->end, cfg.buf_size - f->end);
+		if (r == PX_IO_AGAIN) {
+			u->readable = 0;
+			if (f->end == 0)
+				flow_release(f);
+			return;
+		}
+		if (r < 0) {
+			pair_reject(p, 502, 0, "upstream closed during upgrade");
+			return;
+		}
+		f->end += (uint32_t)r;
+		scan = f->scan;
+		done = http_head_end((const char *)f->buf, f->end, &scan);
+		f->scan = (uint32_t)scan;
+		if (done)
+			break;
+	}
+	r = http_parse_response((const char *)f->buf, f->end, &res);
+	if (r < 0) {
+		pair_reject(p, 502, 0, "malformed upstream response");
+		return;
+	}
+	f->scan = 0;
+	if (res.status != 101) {
+		response_start(p, &res, (size_t)r);
+		return;
+	}
+	client_head(p, &req);
+	open_start(p, &req, &res, (size_t)r);
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_RESPONSE: the upstream said no; its answer goes to the client   */
+/* ------------------------------------------------------------------ */
+
+static char head_out[16384];	/* heads wsproxy writes for the client */
+
+static void
+response_start(struct pair *p, const struct http_head *res, size_t head_len)
+{
+	struct flow *f = &p->upstream.in;
+	size_t n, body;
+
+	n = hs_passthrough(res, head_out, sizeof(head_out), &p->body_left);
+	if (n == 0 || replace_head(f, head_len, head_out, n) < 0) {
+		pair_reject(p, 502, 0, "upstream response head too large");
+		return;
+	}
+	p->status = (uint16_t)res->status;
+	body = f->end - n;
+	if (body > p->body_left) {
+		f->end = (uint32_t)(n + p->body_left);
+		body = (size_t)p->body_left;
+	}
+	if (p->body_left != UINT64_MAX)
+		p->body_left -= body;
+	f->start = 0;
+	f->ready = f->scan = f->end;
+	p->why = "upstream refused the upgrade";
+	pair_set_state(p, PAIR_RESPONSE);
+	p->client.writable = 1;		/* nothing was written to it yet */
+	response_run(p);
+}
+
+static void
+response_run(struct pair *p)
+{
+	struct end *u = &p->upstream, *c = &p->client;
+	struct flow *f = &u->in;
+	ssize_t r;
+	size_t room;
+
+	for (;;) {
+		(void)flow_write(f, c);
+		if (c->dead) {
+			pair_close(p, "client went away");
+			return;
+		}
+		if (f->buf != NULL && f->start < f->ready)
+			return;		/* wait for the client to take it */
+		if (p->body_left == 0 || u->dead || u->eof) {
+			/* All passed on: close like any error answer. */
+			end_close(u);
+			shutdown(c->fd, SHUT_WR);
+			pair_set_state(p, PAIR_LINGER);
+			c->readable = 1;
+			linger_run(p);
+			return;
+		}
+		if (!u->readable)
+			return;
+		if (flow_buf(f) < 0)
+			return;
+		room = cfg.buf_size - f->end;
+		if (room > p->body_left)
+			room = (size_t)p->body_left;
+		r = end_read(u, f->buf + f->end, room);
+		if (r == PX_IO_AGAIN) {
+			u->readable = 0;
+			if (f->end == f->start)
+				flow_release(f);
+			return;
+		}
+		if (r <= 0) {
+			u->eof = 1;
+			continue;
+		}
+		f->end += (uint32_t)r;
+		f->ready = f->scan = f->end;
+		if (p->body_left != UINT64_MAX)
+			p->body_left -= (uint64_t)r;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_REJECT and PAIR_LINGER: our answer out, then a gentle close     */
+/* ------------------------------------------------------------------ */
+
+static void
+linger_run(struct pair *p)
+{
+	struct end *c = &p->client;
+	ssize_t r;
+
+	for (;;) {
+		r = end_read(c, scratch, sizeof(scratch));
+		if (r == PX_IO_AGAIN) {
+			c->readable = 0;
+			return;
+		}
+		if (r < 0) {
+			pair_close(p, NULL);
+			return;
+		}
+	}
+}
+
+static void
+reject_run(struct pair *p)
+{
+	struct end *c = &p->client;
+
+	(void)flow_write(&p->upstream.in, c);
+	if (c->dead) {
+		pair_close(p, NULL);
+		return;
+	}
+	if (p->upstream.in.buf != NULL)
+		return;
+	/* Sent.  A FIN after it, then drain what the client still sends,
+	 * so closing does not turn into a reset that eats the answer. */
+	shutdown(c->fd, SHUT_WR);
+	pair_set_state(p, PAIR_LINGER);
+	c->readable = 1;
+	linger_run(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* From the upstream's 101 to PAIR_OPEN                                */
+/* ------------------------------------------------------------------ */
+
+static void
+open_start(struct pair *p, const struct http_head *req,
+    const struct http_head *res, size_t head_len)
+{
+	struct flow *fu = &p->upstream.in, *fc = &p->client.in;
+	const char *why;
+	int deflate;
+	size_t n;
+
+	why = hs_check_response(req, res, &deflate);
+	if (why != NULL) {
+		pair_reject(p, 502, 0, why);
+		return;
+	}
+	n = hs_client_101(res, head_out, sizeof(head_out));
+	if (n == 0 || replace_head(fu, head_len, head_out, n) < 0) {
+		pair_reject(p, 502, 0, "upstream response head too large");
+		return;
+	}
+	fu->start = 0;
+	fu->ready = fu->scan = (uint32_t)n;
+	/* The client's head is done with; frames it sent early stay. */
+	fc->start = fc->ready = fc->scan = p->head_len;
+	if (fc->start == fc->end)
+		flow_release(fc);
+	fc->ws.must_mask = 1;
+	fu->ws.must_mask = 0;
+	fc->ws.deflate = fu->ws.deflate = (uint8_t)deflate;
+	p->status = 101;
+	p->client.writable = 1;		/* nothing was written to it yet */
+	p->client.readable = 1;		/* not read since its head */
+	pair_set_state(p, PAIR_OPEN);
+	if (fc->buf != NULL)
+		flow_scan(p, &p->client);
+	flow_scan(p, &p->upstream);
+	relay_run(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* Timers firing                                                       */
+/* ------------------------------------------------------------------ */
+
+static void
+timer_fire(struct pair *p)
+{
+	switch ((enum timer_kind)p->timer) {
+	case TIMER_REQUEST:
+		if (p->client.in.end == 0) {
+			timer_unlink(p);
+			pair_close(p, "request timeout, nothing received");
+		} else
+			pair_reject(p, 408, 0, "request timeout");
+		break;
+	case TIMER_CONNECT:
+		pair_reject(p, 504, 0, "upstream connect timeout");
+		break;
+	case TIMER_UPGRADE:
+		if (p->state == PAIR_UPGRADE)
+			pair_reject(p, 504, 0, "upstream upgrade timeout");
+		else
+			pair_close(p, "upstream response timeout");
+		break;
+	case TIMER_IDLE:
+		px_log(PX_LOG_DEBUG, "event=idle_timeout slot=%u",
+		    (unsigned)(p - slab));
+		send_close(p, &p->client, WS_CLOSE_GOING_AWAY);
+		send_close(p, &p->upstream, WS_CLOSE_GOING_AWAY);
+		pair_set_state(p, PAIR_CLOSING);
+		relay_run(p);
+		break;
+	case TIMER_CLOSE:
+		pair_close(p, "close handshake timeout");
+		break;
+	case TIMER_LINGER:
+		pair_close(p, NULL);
+		break;
+	default:
+		timer_unlink(p);
+		break;
+	}
+}
+
+static void
+timers_run(void)
+{
+	int k;
+
+	for (k = 1; k < TIMER_KINDS; k++)
+		while (timer_head[k] != NIL &&
+		    slab[timer_head[k]].deadline <= now_ms)
+			timer_fire(&slab[timer_head[k]]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Accepting clients                                                   */
+/* ------------------------------------------------------------------ */
+
+/* The slab is full: answer 503 without a slot, straight away. */
+static void
+reject_full(int fd)
+{
+	char buf[512];
+	size_t n = hs_error(buf, sizeof(buf), 503, 0);
+	ssize_t r;
+
+	/* Drain what already came, so close() sends a FIN, not a reset
+	 * that would destroy the answer. */
+	while (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0)
+		;
+	r = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)r;
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+static void pair_run(struct pair *);
+
+static void
+accept_run(int li)
+{
+	struct px_listener *l = &cfg.listen[li];
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	struct pair *p;
+	int fd;
+
+	while (!accept_paused) {
+		sl = sizeof(ss);
+		fd = accept(l->fd, (struct sockaddr *)&ss, &sl);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* Pause instead of spinning on a full fd table:
+				 * retried when a pair closes, or soon. */
+				px_log(PX_LOG_WARN, "event=accept_paused"
+				    " error=\"%s\"", strerror(errno));
+				accept_paused = 1;
+				accept_retry_at = now_ms + PX_ACCEPT_RETRY_MS;
+			}
+			return;
+		}
+		if (set_nonblock(fd) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+			close(fd);
+			continue;
+		}
+		p = slab_get();
+		if (p == NULL) {
+			char a[64];
+
+			px_log(PX_LOG_WARN, "event=reject client=%s status=503"
+			    " reason=\"no free slot\"", addr_text(
+			    (struct sockaddr *)&ss, a, sizeof(a)));
+			reject_full(fd);
+			continue;
+		}
+		set_nodelay(fd);
+		memset(&p->peer, 0, sizeof(p->peer));
+		memcpy(&p->peer, &ss, sl < sizeof(p->peer) ? sl :
+		    sizeof(p->peer));
+		p->client.fd = fd;
+		p->listener = (uint8_t)li;
+		p->started = now_ms;
+		if (ev_add(fd, end_data(p, &p->client)) < 0) {
+			close(fd);
+			p->client.fd = -1;
+			slab_put(p);
+			continue;
+		}
+		/* Optimistic: the request often came with the connection. */
+		p->client.readable = p->client.writable = 1;
+		pair_set_state(p, PAIR_REQUEST);
+		pair_run(p);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The loop                                                            */
+/* ------------------------------------------------------------------ */
+
+/* One place drives a pair after any event: its state says what to do. */
+static void
+pair_run(struct pair *p)
+{
+	switch ((enum pair_state)p->state) {
+	case PAIR_REQUEST:
+		request_run(p);
+		break;
+	case PAIR_CONNECT:
+		connect_run(p);
+		break;
+	case PAIR_UPGRADE:
+		upgrade_run(p);
+		break;
+	case PAIR_RESPONSE:
+		response_run(p);
+		break;
+	case PAIR_OPEN:
+	case PAIR_CLOSING:
+		relay_run(p);
+		break;
+	case PAIR_REJECT:
+		reject_run(p);
+		break;
+	case PAIR_LINGER:
+		linger_run(p);
+		break;
+	case PAIR_FREE:
+		break;
+	}
+}
+
+static void
+dispatch(const struct ev_event *ev)
+{
+	uint32_t idx, gen;
+	struct pair *p;
+	struct end *e;
+
+	if (ev->data & DATA_LISTENER) {
+		accept_run((int)(ev->data & 0xffff));
+		return;
+	}
+	idx = (uint32_t)((ev->data >> 1) & 0x7fffffffU);
+	gen = (uint32_t)(ev->data >> 32) & 0x7fffffffU;
+	if (idx >= slab_size)
+		return;
+	p = &slab[idx];
+	if (p->state == PAIR_FREE || (p->gen & 0x7fffffffU) != gen)
+		return;		/* stale: the slot was reused */
+	e = (ev->data & 1) ? &p->upstream : &p->client;
+	if (e->fd < 0)
+		return;
+	if (ev->flags & EV_READ)
+		e->readable = 1;
+	if (ev->flags & EV_WRITE)
+		e->writable = 1;
+	if (ev->flags & EV_HUP)
+		e->hup = 1;
+	pair_run(p);
+}
+
+static void
+loop(void)
+{
+	struct ev_event ev[EV_BATCH];
+	int i, n;
+
+	for (;;) {
+		n = ev_wait(ev, EV_BATCH, timer_next_ms());
+		now_ms = clock_ms();
+		for (i = 0; i < n; i++)
+			dispatch(&ev[i]);
+		timers_run();
+		if (accept_paused && accept_retry_at <= now_ms) {
+			accept_paused = 0;
+			for (i = 0; i < cfg.nlisten; i++)
+				accept_run(i);
+		}
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Start-up                                                            */
+/* ------------------------------------------------------------------ */
+
+static void
+slab_init(void)
+{
+	uint32_t i, n = cfg.max_conns + PX_SLAB_SPARE;
+	int k;
+
+	slab_size = n;
+	slab = calloc(n, sizeof(*slab));
+	slab_free = calloc(n, sizeof(*slab_free));
+	if (slab == NULL || slab_free == NULL || pool_init(2 * n) < 0) {
+		fprintf(stderr, "wsproxy: cannot allocate %u pairs\n", n);
+		exit(71);
+	}
+	for (i = 0; i < n; i++) {
+		slab[i].client.fd = slab[i].upstream.fd = -1;
+		slab[i].timer_prev = slab[i].timer_next = NIL;
+		slab_free[i] = n - 1 - i;
+	}
+	slab_nfree = n;
+	for (k = 0; k < TIMER_KINDS; k++)
+		timer_head[k] = timer_tail[k] = NIL;
+}
+
+static void
+rng_init(void)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &rng_state, sizeof(rng_state)) !=
+		    (ssize_t)sizeof(rng_state))
+			rng_state = 0;
+		close(fd);
+	}
+	rng_state ^= (uint64_t)clock_ms() << 20 ^ (uint64_t)getpid();
+	if (rng_state == 0)
+		rng_state = 0x9e3779b97f4a7c15ULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	char routes[1024], listens[512];
+	size_t rl = 0, ll = 0;
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	px_configure(argc, argv);
+	timer_ms[TIMER_REQUEST] = cfg.request_timeout;
+	timer_ms[TIMER_CONNECT] = cfg.connect_timeout;
+	timer_ms[TIMER_UPGRADE] = cfg.upgrade_timeout;
+	timer_ms[TIMER_IDLE] = cfg.idle_timeout;
+	timer_ms[TIMER_CLOSE] = cfg.close_timeout;
+	timer_ms[TIMER_LINGER] = PX_LINGER_MS;
+	rng_init();
+	slab_init();
+	now_ms = clock_ms();
+	if (ev_init() < 0) {
+		fprintf(stderr, "wsproxy: poller: %s\n", strerror(errno));
+		exit(71);
+	}
+	routes[0] = listens[0] = '\0';
+	for (i = 0; i < cfg.nlisten; i++) {
+		if (ev_add_listener(cfg.listen[i].fd, DATA_LISTENER |
+		    (uint64_t)i) < 0) {
+			fprintf(stderr, "wsproxy: poller: %s\n", strerror(errno));
+			exit(71);
+		}
+		if (ll < sizeof(listens))
+			ll += (size_t)snprintf(listens + ll, sizeof(listens) - ll,
+			    "%s%s", i ? "," : "", cfg.listen[i].text);
+	}
+	for (i = 0; i < cfg.nroute; i++)
+		if (rl < sizeof(routes))
+			rl += (size_t)snprintf(routes + rl, sizeof(routes) - rl,
+			    "%s%s=%s", i ? "," : "", cfg.route[i].prefix_len ?
+			    cfg.route[i].prefix : "/", cfg.route[i].uri);
+	px_log(PX_LOG_INFO, "event=start version=%s tls=%s listen=%s routes=%s"
+	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
+	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
+	    cfg.buf_size);
+	loop();
+	return 0;
+}

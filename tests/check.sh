@@ -1,0 +1,63 @@
+#!/bin/sh
+# tests/check.sh - what `make check` runs, after the Makefile has built
+# ./wsproxy, build/wsproxy-asan, the unit tests and the fuzzers.
+#   1. unit tests, plain and ASan+UBSan
+#   2. each fuzzer for a few seconds on its seed corpus (FUZZ_SECONDS)
+#   3. the integration suite against ./wsproxy, then against the
+#      ASan+UBSan build
+# Ends with one line "N passed, N failed" over all suites.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+FUZZ_SECONDS=${FUZZ_SECONDS:-5}
+passed=0
+failed=0
+failures=""
+
+step() {	# step NAME COMMAND...: one counted suite step
+	name=$1
+	shift
+	echo "== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "PASS $name"
+	else
+		failed=$((failed + 1))
+		failures="$failures $name"
+		echo "FAIL $name"
+	fi
+}
+
+step unit build/test_ws
+step unit-asan build/test_ws-asan
+for f in fuzz_http_request fuzz_http_response fuzz_frame; do
+	corpus=tests/fuzz/corpus/${f#fuzz_}
+	work=$(mktemp -d)
+	cp -r "$corpus"/. "$work"/ 2>/dev/null
+	step "$f" build/$f -max_total_time="$FUZZ_SECONDS" \
+	    -dict=tests/fuzz/$(case $f in *frame) echo frame;; *) echo http;; esac).dict \
+	    -artifact_prefix=build/ -print_final_stats=1 "$work"
+	rm -rf "$work"
+done
+
+# The integration runner counts its own tests; fold them into ours.
+integration() {	# integration LABEL BINARY
+	out=build/integration-$1.log
+	WSPROXY=$2 sh tests/integration/run.sh 2>&1 | tee "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+	p=${line%% passed*}
+	f=${line#*passed, }
+	f=${f%% failed*}
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-1}))
+	[ -n "$line" ] || failures="$failures integration-$1(no-summary)"
+	[ "${f:-1}" = 0 ] || failures="$failures integration-$1"
+}
+integration plain ./wsproxy
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	integration asan build/wsproxy-asan
+
+echo
+[ -z "$failures" ] || echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
