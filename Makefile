@@ -26,8 +26,11 @@ wsproxy: $(SRCS) $(HDRS) Makefile
 # Fully static, musl-based: the binary for embedded boards and FROM scratch.
 static: wsproxy-static
 wsproxy-static: $(SRCS) $(HDRS) Makefile
-	musl-gcc $(WARN) $(CPPFLAGS) -Os -static -o $@ $(SRCS)
-	strip $@
+	musl-gcc $(WARN) $(CPPFLAGS) -Os -static -ffunction-sections \
+	    -fdata-sections -fno-asynchronous-unwind-tables \
+	    -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
+	    -o $@ $(SRCS)
+	strip -R .comment $@
 	@file $@; ls -l $@
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

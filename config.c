@@ -26,15 +26,9 @@
 
 #include "proxy.h"
 
-struct px_config px_cfg = {
-	.max_header_bytes = 8192,
-	.connect_timeout = 5000,
-	.upgrade_timeout = 5000,
-	.request_timeout = 10000,
-	.idle_timeout = 0,
-	.close_timeout = 5000,
-	.log_level = PX_LOG_INFO,
-};
+/* Zero-initialised (in .bss, not in the binary); defaults are set at the
+ * top of px_configure(). */
+struct px_config px_cfg;
 
 static const char usage_text[] =
 "usage: wsproxy [options]\n"
@@ -610,6 +604,13 @@ px_configure(int argc, char **argv)
 	const char *upstream = NULL, *path = NULL;
 	int c, index, i, verbose = 0, quiet = 0;
 
+	px_cfg.max_header_bytes = 8192;
+	px_cfg.connect_timeout = 5000;
+	px_cfg.upgrade_timeout = 5000;
+	px_cfg.request_timeout = 10000;
+	px_cfg.idle_timeout = 0;
+	px_cfg.close_timeout = 5000;
+	px_cfg.log_level = PX_LOG_INFO;
 	opterr = 0;
 	for (;;) {
 		index = -1;
