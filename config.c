@@ -60,6 +60,9 @@ static const char usage_text[] =
 "  -h, --help                  this text\n"
 "  -V, --version               the version\n";
 
+static void usage_error(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
 static void
 usage_error(const char *fmt, ...)
 {
@@ -67,7 +70,8 @@ usage_error(const char *fmt, ...)
 
 	fputs("wsproxy: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	/* va_start is right above; the analyzer loses it (false positive). */
+	vfprintf(stderr, fmt, ap);	/* NOLINT(clang-analyzer-valist.Uninitialized) */
 	va_end(ap);
 	fputs("\nTry 'wsproxy --help'.\n", stderr);
 	exit(64);
@@ -76,7 +80,8 @@ usage_error(const char *fmt, ...)
 static char *
 xstrndup(const char *s, size_t n)
 {
-	char *d = malloc(n + 1);
+	/* n is a length within a C string, so n + 1 is never 0. */
+	char *d = malloc(n + 1);	/* NOLINT(clang-analyzer-optin.portability.UnixAPI) */
 
 	if (d == NULL) {
 		fputs("wsproxy: out of memory\n", stderr);
@@ -445,7 +450,7 @@ split_listen(const struct px_listener *l, char *host, size_t hostlen,
 		usage_error("--listen: '%s': bad address or port", l->text);
 	memcpy(host, a, n);
 	host[n] = '\0';
-	strcpy(port, colon + 1);
+	memcpy(port, colon + 1, strlen(colon + 1) + 1);	/* length checked above */
 }
 
 static int

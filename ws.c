@@ -713,9 +713,10 @@ ws_utf8_valid(const uint8_t *s, size_t len)
 		}
 		lo = 0x80;
 		hi = 0xbf;
-		if (c < 0xc2)
+		/* C0/C1 would be overlong, F5-FF beyond U+10FFFF. */
+		if (c < 0xc2 || c >= 0xf5)
 			return 0;
-		else if (c < 0xe0)
+		if (c < 0xe0)
 			need = 1;
 		else if (c < 0xf0) {
 			need = 2;
@@ -723,14 +724,13 @@ ws_utf8_valid(const uint8_t *s, size_t len)
 				lo = 0xa0;
 			else if (c == 0xed)
 				hi = 0x9f;
-		} else if (c < 0xf5) {
+		} else {
 			need = 3;
 			if (c == 0xf0)
 				lo = 0x90;
 			else if (c == 0xf4)
 				hi = 0x8f;
-		} else
-			return 0;
+		}
 		if (len - i - 1 < need)
 			return 0;
 		if (s[i + 1] < lo || s[i + 1] > hi)

@@ -74,6 +74,34 @@ def main(ctx):
     raw0.wait_done(5)
     check(raw0.conns[0].get('ok'), 'upstream did not see the TCP close')
 
+    # a side that sends its close and drops the TCP connection at once: the other side still gets
+    # that close (its code), not 1014/1001
+    def close_and_go(c):
+        c.handshake()
+        f = c.recv_frame()
+        check(f is not None and f.payload == b'bye now', 'upstream got %r' % f)
+        c.send(lib.frame(lib.OP_CLOSE, lib.close_payload(4005, 'gone'), mask=False))
+        c.close()
+    raw1 = ctx.raw_upstream(close_and_go)
+    px1 = ctx.proxy('--upstream', raw1.uri)
+    c = lib.RawClient(px1.port, '/')
+    c.send_frame(lib.OP_TEXT, b'bye now')
+    f = c.recv_frame()
+    check(f is not None and f.opcode == lib.OP_CLOSE and f.close_code == 4005 and f.close_reason == b'gone',
+          'upstream closed 4005 and dropped TCP: client got %r' % f)
+    c.try_send(lib.frame(lib.OP_CLOSE, lib.close_payload(4005)))
+    c.wait_eof()
+    c.close()
+    raw1.wait_done(5)
+    n0 = len(up.conns)
+    c = lib.RawClient(px.port, '/')
+    c.send_frame(lib.OP_CLOSE, lib.close_payload(4006, 'dropping'))
+    c.close()
+    up.wait_done(n0 + 1, 5)
+    rec = up.conns[n0]
+    check((rec['close_code'], rec['close_reason']) == (4006, 'dropping'),
+          'client closed 4006 and dropped TCP: upstream got %r %r' % (rec['close_code'], rec['close_reason']))
+
     # close without a code (empty payload) passes as is, raw on both sides
     seen = {}
 

@@ -103,5 +103,26 @@ def main(ctx):
     check(one('Cookie') == 'k=v', 'Cookie %r' % h.get_all('Cookie'))
     up.wait_done(3, 3)
 
+    # ws:// without a port means port 80 (checked only if 80 can be bound here)
+    seen = {}
+
+    def h80(c):
+        req = c.read_request()
+        seen['host'] = req.get('Host')
+        c.send_101()
+        c.expect_close(1000)
+    try:
+        raw = ctx.raw_upstream(h80, port=80)
+    except OSError:
+        lib.log('port 80 not bindable, default port not checked')
+        return
+    px3 = ctx.proxy('--upstream', 'ws://127.0.0.1/p80')
+    c = lib.RawClient(px3.port, '/')
+    c.send_frame(lib.OP_CLOSE, lib.close_payload(1000))
+    c.expect_close(1000)
+    c.close()
+    raw.wait_done(5)
+    check(seen.get('host') in ('127.0.0.1', '127.0.0.1:80'), 'Host for ws://127.0.0.1/ is %r' % seen.get('host'))
+
 
 lib.run(main)
