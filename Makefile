@@ -55,8 +55,13 @@ build/fuzz_http_response: tests/fuzz/fuzz_http_request.c
 
 fuzz: $(FUZZERS:%=build/%)
 
-check: wsproxy build/wsproxy-asan build/test_ws build/test_ws-asan fuzz
+# Installs missing test packages first (tests/deps.sh), then builds.
+check:
+	sh tests/deps.sh
+	$(MAKE) check-build
 	sh tests/check.sh
+
+check-build: wsproxy build/wsproxy-asan build/test_ws build/test_ws-asan fuzz
 
 bench: wsproxy
 	sh bench/run.sh
@@ -72,4 +77,4 @@ lint:
 clean:
 	rm -rf wsproxy wsproxy-static build
 
-.PHONY: all static check fuzz bench lint clean
+.PHONY: all static check check-build fuzz bench lint clean

@@ -152,6 +152,7 @@ struct pair {
 	uint8_t		 closed_by;	/* 0 none, 1 client, 2 upstream, 3 proxy */
 	uint8_t		 request_sent;	/* PAIR_UPGRADE: reading the response */
 	uint8_t		 counted;	/* counts against --max-conns */
+	uint8_t		 failed_in;	/* state when the pair was rejected */
 	uint16_t	 status;	/* HTTP status answered, 101 when open */
 	uint16_t	 close_code;	/* first close code seen */
 	uint32_t	 head_len;	/* client head length, kept until its 101 */
@@ -516,7 +517,8 @@ pair_close(struct pair *p, const char *why)
 		px_log(p->status >= 500 ? PX_LOG_WARN : PX_LOG_INFO,
 		    "event=%s client=%s state=%s status=%u duration_ms=%llu"
 		    " reason=\"%s\"",
-		    p->status ? "reject" : "abort", addr, state_name[p->state],
+		    p->status ? "reject" : "abort", addr,
+		    state_name[p->status ? p->failed_in : p->state],
 		    p->status, (unsigned long long)(now_ms - p->started),
 		    why ? why : p->why ? p->why : "closed");
 	timer_unlink(p);
@@ -581,6 +583,7 @@ pair_reject(struct pair *p, unsigned status, int version, const char *why)
 	flow_release(&p->client.in);
 	p->status = (uint16_t)status;
 	p->why = why;
+	p->failed_in = p->state;
 	if (flow_buf(out) < 0) {
 		pair_close(p, why);
 		return;
@@ -1308,6 +1311,7 @@ response_start(struct pair *p, const struct http_head *res, size_t head_len)
 	f->start = 0;
 	f->ready = f->scan = f->end;
 	p->why = "upstream refused the upgrade";
+	p->failed_in = p->state;
 	pair_set_state(p, PAIR_RESPONSE);
 	p->client.writable = 1;		/* nothing was written to it yet */
 	response_run(p);

@@ -134,7 +134,7 @@ class Proxy:
         if env:
             e.update(env)
         if not os.path.exists(WSPROXY):
-            raise Skip('no binary at %s' % WSPROXY)
+            raise Fail('no wsproxy binary at %s' % WSPROXY)
         pre = None
         if nofile:
             def pre():
@@ -226,7 +226,7 @@ class Proxy:
 def run_proxy_once(args, timeout=5, env=None):
     """Run wsproxy to completion (flag tests): (status, stdout, stderr)."""
     if not os.path.exists(WSPROXY):
-        raise Skip('no binary at %s' % WSPROXY)
+        raise Fail('no wsproxy binary at %s' % WSPROXY)
     e = dict(os.environ)
     if env:
         e.update(env)

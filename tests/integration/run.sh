@@ -6,8 +6,10 @@
 # exactly one line "N passed, N failed"; exit status 1 on any failure.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${WSPROXY:=$here/../../wsproxy}"
-WSPROXY=$(cd "$(dirname "$WSPROXY")" && pwd)/$(basename "$WSPROXY")
+d=$(cd "$(dirname "$WSPROXY")" 2>/dev/null && pwd)
+WSPROXY=${d%/}/$(basename "$WSPROXY")
 export WSPROXY
+[ -x "$WSPROXY" ] || echo "warning: no executable wsproxy at $WSPROXY (set WSPROXY=...)" >&2
 PY=/usr/bin/python3
 : "${TEST_TIMEOUT:=120}"
 : "${TEST_TIMEOUT_LONG:=300}"
@@ -40,14 +42,16 @@ for t in $tests; do
 	case $rc in
 	0)
 		pass=$((pass + 1))
-		echo "PASS $name (${secs}s)" ;;
+		echo "PASS $name" ;;
 	77)
 		skip=$((skip + 1))
-		echo "SKIP $name: $(grep '^SKIP' "$logdir/$name.log" | tail -1)" ;;
+		echo "SKIP $name"
+		grep '^SKIP' "$logdir/$name.log" | tail -n 1 | sed 's/^/    /' ;;
 	*)
 		fail=$((fail + 1))
 		[ $rc -eq 124 ] && echo "TIMEOUT after ${limit}s" >>"$logdir/$name.log"
-		echo "FAIL $name (${secs}s, status $rc)"
+		echo "FAIL $name"
+		echo "    status $rc after ${secs}s"
 		reason=$(grep '^FAIL' "$logdir/$name.log" | tail -1)
 		[ -n "$reason" ] && echo "    $reason"
 		tail -n 15 "$logdir/$name.log" | grep -v '^FAIL' | sed 's/^/    | /'

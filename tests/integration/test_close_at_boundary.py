@@ -7,7 +7,6 @@ frame to it: what the client receives must still be well-formed frames
 (the whole frame then a close, or a bare TCP close) -- never close bytes
 inside the payload.  Likewise towards the upstream when the client dies
 mid-frame."""
-import socket
 import threading
 import time
 import lib

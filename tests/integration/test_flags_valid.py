@@ -2,8 +2,6 @@
 """SPEC 1: every flag's short and long form is accepted and works
 together (-l -u -p -r -H -P -v -q and the long-only ones), and the
 default --listen is 0.0.0.0:8080 (checked only when 8080 is free)."""
-import socket
-import time
 import lib
 from lib import check
 

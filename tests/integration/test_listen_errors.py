@@ -2,7 +2,6 @@
 """SPEC 1: a listen address that cannot be bound -> a message, exit 71
 (EX_OSERR): a port in use, an address not on this host, a privileged port
 when not root.  Repeated --listen: each address works."""
-import os
 import socket
 import lib
 from lib import check

@@ -10,7 +10,7 @@ from lib import check, frame, OP_TEXT, OP_BINARY, OP_CLOSE
 
 def main(ctx):
     def h(c):
-        req = c.read_request()
+        c.read_request()
         c.send_101()
         for want in [b'first', b'second' * 1000]:
             f = c.recv_frame()

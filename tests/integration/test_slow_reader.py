@@ -5,7 +5,6 @@ stops reading from the other; memory per pair stays bounded.  The upstream
 while: the proxy's RSS must stay below +64 MiB and the upstream must be
 held back; then the client reads everything, content checked.  The same
 with a client pushing 256 MiB to an upstream that does not read."""
-import asyncio
 import os
 import threading
 import time

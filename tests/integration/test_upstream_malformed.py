@@ -3,7 +3,6 @@
 Connection: close); also an upstream that closes before answering, a
 truncated head, and a 101 that is not a WebSocket upgrade."""
 import lib
-from lib import check
 
 CASES = [
     ('garbage', b'HELLO WORLD\r\n\r\n'),
