@@ -1096,6 +1096,8 @@ request_run(struct pair *p)
 			pair_close(p, "client closed before its request");
 			return;
 		}
+		if ((size_t)r < limit - f->end && !c->hup && c->tls == NULL)
+			c->readable = 0;	/* drained: see flow_read() */
 		f->end += (uint32_t)r;
 		/* f->scan is the end-finder's position during this state. */
 		{
@@ -1191,7 +1193,10 @@ connect_run(struct pair *p)
 	}
 	if (!u->writable && !u->hup)
 		return;
-	(void)getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+	/* A failed connect always comes with EPOLLERR/EPOLLHUP; a clean
+	 * EPOLLOUT needs no SO_ERROR call. */
+	if (u->hup)
+		(void)getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &el);
 	/* After a retry an edge of the previous socket may still be in
 	 * this batch: ask whether this one is connected yet. */
 	if (err == 0 && p->addr > 0 &&
@@ -1277,7 +1282,7 @@ upgrade_run(struct pair *p)
 		if (f->buf != NULL)
 			return;		/* not all written yet */
 		p->request_sent = 1;
-		u->readable = 1;	/* the edge may have come already */
+		/* No read yet: the response's edge sets u->readable. */
 	}
 	for (;;) {
 		if (!u->readable)
@@ -1301,6 +1306,8 @@ upgrade_run(struct pair *p)
 			pair_reject(p, 502, 0, "upstream closed during upgrade");
 			return;
 		}
+		if ((size_t)r < cfg.buf_size - f->end && !u->hup && u->tls == NULL)
+			u->readable = 0;	/* drained: see flow_read() */
 		f->end += (uint32_t)r;
 		scan = f->scan;
 		done = http_head_end((const char *)f->buf, f->end, &scan);
@@ -1483,7 +1490,8 @@ open_start(struct pair *p, const struct http_head *req,
 	fc->ws.deflate = fu->ws.deflate = (uint8_t)deflate;
 	p->status = 101;
 	p->client.writable = 1;		/* nothing was written to it yet */
-	p->client.readable = 1;		/* not read since its head */
+	/* client.readable is still 1 if bytes followed its head unread
+	 * (request_run stops at the head); else its next edge sets it. */
 	pair_set_state(p, PAIR_OPEN);
 	if (fc->buf != NULL)
 		flow_scan(p, &p->client);
@@ -1606,7 +1614,9 @@ accept_run(int li)
 			reject_full(fd);
 			continue;
 		}
-		set_nodelay(fd);
+#ifndef __linux__
+		set_nodelay(fd);	/* Linux: inherited from the listener */
+#endif
 		memset(&p->peer, 0, sizeof(p->peer));
 		memcpy(&p->peer, &ss, sl < sizeof(p->peer) ? sl :
 		    sizeof(p->peer));
@@ -1619,10 +1629,10 @@ accept_run(int li)
 			slab_put(p);
 			continue;
 		}
-		/* Optimistic: the request often came with the connection. */
-		p->client.readable = p->client.writable = 1;
+		/* Registering reports EPOLLIN at once if the request is
+		 * already here, so no read is tried before that edge. */
+		p->client.writable = 1;
 		pair_set_state(p, PAIR_REQUEST);
-		pair_run(p);
 	}
 }
 
