@@ -182,6 +182,22 @@ static uint32_t timer_head[TIMER_KINDS], timer_tail[TIMER_KINDS];
 static uint64_t now_ms;
 static int accept_paused;
 static uint64_t accept_retry_at;
+/*
+ * The fd budget: accept() is not called unless, after it, one fd is left
+ * for the new client's upstream, so clients wait in the listen queue
+ * instead of being taken in only to get an error.  (Clients still
+ * sending their heads do not reserve one: if several finish at once with
+ * one fd left, the others get 503.)
+ */
+static uint64_t fd_limit;		/* RLIMIT_NOFILE; 0: not checked */
+static uint64_t fds_open;		/* counted from start-up on */
+
+static void
+fd_close(int fd)
+{
+	close(fd);
+	fds_open--;
+}
 
 /* Buffer pool: pool_n buffers of cfg.buf_size, reserved with mmap so
  * untouched ones cost no memory; a LIFO free stack keeps the hot ones. */
@@ -442,10 +458,26 @@ peer_ip(const struct pair *p, char *out, size_t len)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&p->peer;
 
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    out, (socklen_t)len);
-	else
+	if (sa->sa_family == AF_INET) {
+		/* By hand: inet_ntop() goes through sprintf (1k instructions
+		 * per handshake in callgrind). */
+		const uint8_t *a = (const uint8_t *)
+		    &((const struct sockaddr_in *)sa)->sin_addr;
+		size_t n = 0;
+		int i;
+
+		if (len < INET_ADDRSTRLEN)
+			return 0;
+		for (i = 0; i < 4; i++) {
+			if (a[i] >= 100)
+				out[n++] = (char)('0' + a[i] / 100);
+			if (a[i] >= 10)
+				out[n++] = (char)('0' + a[i] / 10 % 10);
+			out[n++] = (char)('0' + a[i] % 10);
+			out[n++] = i < 3 ? '.' : '\0';
+		}
+		return n - 1;
+	} else
 		inet_ntop(AF_INET6, &p->peer.sin6_addr, out, (socklen_t)len);
 	return strlen(out);
 }
@@ -520,7 +552,7 @@ end_close(struct end *e)
 	if (e->fd >= 0) {
 		tls_close(e->tls);
 		e->tls = NULL;
-		close(e->fd);
+		fd_close(e->fd);
 		e->fd = -1;
 	}
 	/* The flow stays: bytes read from this end may still be on their
@@ -540,6 +572,11 @@ pair_close(struct pair *p, const char *why)
 	char addr[64];
 	const struct px_route *r = &cfg.route[p->route];
 
+	/* Formatting costs more than the rest of a handshake's user time:
+	 * only when the line will be printed. */
+	if (cfg.log_level < (int)(why != NULL || p->status >= 500 ?
+	    PX_LOG_WARN : PX_LOG_INFO))
+		goto done;
 	addr_text((const struct sockaddr *)&p->peer, addr, sizeof(addr));
 	if (p->state == PAIR_OPEN || p->state == PAIR_CLOSING)
 		px_log(why ? PX_LOG_WARN : PX_LOG_INFO,
@@ -562,6 +599,7 @@ pair_close(struct pair *p, const char *why)
 		    state_name[p->status ? p->failed_in : p->state],
 		    p->status, (unsigned long long)(now_ms - p->started),
 		    why ? why : p->why ? p->why : "closed");
+done:
 	timer_unlink(p);
 	if (p->counted)
 		pairs_counted--;
@@ -1070,8 +1108,10 @@ request_run(struct pair *p)
 	struct http_head h;
 	const char *why = NULL;
 	size_t limit = cfg.max_header_bytes + 1;
+	char ip[INET6_ADDRSTRLEN];
 	unsigned status;
 	int n, version, route = -1;
+	size_t len;
 	ssize_t r;
 
 	for (;;) {
@@ -1131,6 +1171,21 @@ request_run(struct pair *p)
 	}
 	p->head_len = (uint32_t)n;
 	f->scan = 0;
+	/* The upgrade request is built now, while the head is parsed, so
+	 * it need not be parsed again; it waits in the upstream flow. */
+	if (flow_buf(&p->upstream.in) < 0) {
+		pair_close(p, "no buffer");
+		return;
+	}
+	(void)peer_ip(p, ip, sizeof(ip));
+	len = hs_upstream_request(&h, p->route, ip, cfg.listen[p->listener].tls,
+	    (char *)p->upstream.in.buf, cfg.buf_size);
+	if (len == 0) {
+		pair_reject(p, 431, 0, "request head too large for upstream");
+		return;
+	}
+	p->upstream.in.end = p->upstream.in.ready = p->upstream.in.scan =
+	    (uint32_t)len;
 	connect_start(p);
 }
 
@@ -1152,21 +1207,26 @@ connect_start(struct pair *p)
 		    (const struct sockaddr *)&r->addr[p->addr];
 
 		fd = new_socket(sa->sa_family);
-		if (fd < 0)
-			break;		/* out of fds: no other address helps */
+		if (fd < 0) {
+			/* Out of fds: no other address helps, and it is our
+			 * shortage, not the upstream's fault. */
+			pair_reject(p, 503, 0, "no file descriptor for the upstream");
+			return;
+		}
+		fds_open++;
 		set_nodelay(fd);
 		if (connect(fd, sa, r->addr_len[p->addr]) < 0 &&
 		    errno != EINPROGRESS) {
 			px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
 			    " error=\"%s\"", r->uri, strerror(errno));
-			close(fd);
+			fd_close(fd);
 			continue;
 		}
 		u->fd = fd;
 		u->dead = 0;
 		u->readable = u->writable = u->hup = 0;
 		if (ev_add(fd, end_data(p, u)) < 0) {
-			close(fd);
+			fd_close(fd);
 			u->fd = -1;
 			break;
 		}
@@ -1211,7 +1271,7 @@ connect_run(struct pair *p)
 	if (err != 0) {
 		px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
 		    " error=\"%s\"", cfg.route[p->route].uri, strerror(err));
-		close(u->fd);
+		fd_close(u->fd);
 		u->fd = -1;
 		p->addr++;
 		connect_start(p);
@@ -1246,7 +1306,7 @@ upgrade_run(struct pair *p)
 	struct end *u = &p->upstream;
 	struct flow *f = &u->in;
 	struct http_head req, res;
-	size_t n, scan;
+	size_t scan;
 	ssize_t r;
 	int done;
 
@@ -1255,25 +1315,7 @@ upgrade_run(struct pair *p)
 		return;
 	}
 	if (!p->request_sent) {
-		if (f->buf == NULL) {
-			if (flow_buf(f) < 0) {
-				pair_close(p, "no buffer");
-				return;
-			}
-			char ip[INET6_ADDRSTRLEN];
-
-			client_head(p, &req);
-			(void)peer_ip(p, ip, sizeof(ip));
-			n = hs_upstream_request(&req, p->route, ip,
-			    cfg.listen[p->listener].tls, (char *)f->buf,
-			    cfg.buf_size);
-			if (n == 0) {
-				pair_reject(p, 431, 0,
-				    "request head too large for upstream");
-				return;
-			}
-			f->end = f->ready = f->scan = (uint32_t)n;
-		}
+		/* The request was built by request_run(), see there. */
 		(void)flow_write(f, u);
 		if (u->dead) {
 			pair_reject(p, 502, 0, "upstream write failed");
@@ -1573,7 +1615,7 @@ reject_full(int fd)
 	r = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)r;
 	shutdown(fd, SHUT_WR);
-	close(fd);
+	fd_close(fd);
 }
 
 static void pair_run(struct pair *);
@@ -1588,6 +1630,15 @@ accept_run(int li)
 	int fd;
 
 	while (!accept_paused) {
+		if (fd_limit > 0 && fds_open + 2 > fd_limit) {
+			/* A client now would leave no fd for its upstream:
+			 * leave it in the listen queue until a pair closes. */
+			px_log(PX_LOG_WARN, "event=accept_paused reason=\"fd limit"
+			    " %llu reached\"", (unsigned long long)fd_limit);
+			accept_paused = 1;
+			accept_retry_at = UINT64_MAX;	/* pair_close() resumes */
+			return;
+		}
 		sl = sizeof(ss);
 		fd = accept_socket(l->fd, (struct sockaddr *)&ss, &sl);
 		if (fd < 0) {
@@ -1604,6 +1655,7 @@ accept_run(int li)
 			}
 			return;
 		}
+		fds_open++;
 		p = slab_get();
 		if (p == NULL) {
 			char a[64];
@@ -1624,7 +1676,7 @@ accept_run(int li)
 		p->listener = (uint8_t)li;
 		p->started = now_ms;
 		if (ev_add(fd, end_data(p, &p->client)) < 0) {
-			close(fd);
+			fd_close(fd);
 			p->client.fd = -1;
 			slab_put(p);
 			continue;
@@ -1788,6 +1840,16 @@ main(int argc, char **argv)
 	if (ev_init() < 0) {
 		fprintf(stderr, "wsproxy: poller: %s\n", strerror(errno));
 		exit(71);
+	}
+	{
+		struct rlimit lim;
+
+		/* fds are handed out lowest first: the poller's is the last
+		 * one start-up opened. */
+		fds_open = (uint64_t)ev_fd + 1;
+		if (getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
+		    lim.rlim_cur != RLIM_INFINITY)
+			fd_limit = (uint64_t)lim.rlim_cur;
 	}
 	routes[0] = listens[0] = '\0';
 	for (i = 0; i < cfg.nlisten; i++) {

@@ -25,22 +25,32 @@
 /*
  * RFC 7230 3.2.6: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" /
  * "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA.  Spelled out
- * rather than taken from <ctype.h> so the locale cannot change it.
+ * rather than taken from <ctype.h> so the locale cannot change it, and
+ * as a table because the parser looks at every name byte.
  */
+static const uint8_t tchar[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 1, 0, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 1, 1, 0,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 0, 1, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
 static int
 is_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9'))
-		return 1;
-	switch (c) {
-	case '!': case '#': case '$': case '%': case '&': case '\'':
-	case '*': case '+': case '-': case '.': case '^': case '_':
-	case '`': case '|': case '~':
-		return 1;
-	default:
-		return 0;
-	}
+	return tchar[c];
 }
 
 /*
@@ -309,17 +319,30 @@ http_parse_response(const char *buf, size_t len, struct http_head *h)
 int
 http_head_end(const char *buf, size_t len, size_t *scan)
 {
-	size_t	i;
+	/* Only NUL, CR and LF need a closer look; skip the rest fast. */
+	static const uint8_t special[256] = { [0] = 1, ['\r'] = 1,
+	    ['\n'] = 1 };
+	size_t	i = *scan;
 
-	for (i = *scan; i < len; i++) {
+	/* A CR that ended the previous chunk must be followed by LF. */
+	if (i > 0 && i < len && buf[i - 1] == '\r' && buf[i] != '\n') {
+		*scan = i;
+		return 1;
+	}
+	for (; i < len; i++) {
+		if (!special[(unsigned char)buf[i]])
+			continue;
 		if (buf[i] == '\0')
 			break;
-		if (i > 0 && buf[i - 1] == '\r' && buf[i] != '\n')
-			break;
-		if (buf[i] != '\n')
+		if (buf[i] == '\r') {
+			if (i + 1 < len && buf[i + 1] != '\n') {
+				i++;	/* a bare CR: decided by the next byte */
+				break;
+			}
 			continue;
+		}
 		if (i == 0 || buf[i - 1] != '\r')
-			break;
+			break;	/* bare LF */
 		/* CRLF CRLF, or a CRLF that is the whole first line. */
 		if (i == 1 ||
 		    (i >= 3 && buf[i - 2] == '\n' && buf[i - 3] == '\r'))
