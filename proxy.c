@@ -181,6 +181,7 @@ static uint32_t slab_nfree;
 static uint32_t timer_head[TIMER_KINDS], timer_tail[TIMER_KINDS];
 static uint64_t now_ms;
 static int accept_paused;
+static int accept_logged;		/* one log line per pause */
 static uint64_t accept_retry_at;
 /*
  * The fd budget: accept() is not called unless, after it, one fd is left
@@ -1527,6 +1528,9 @@ open_start(struct pair *p, const struct http_head *req,
 	fc->start = fc->ready = fc->scan = p->head_len;
 	if (fc->start == fc->end)
 		flow_release(fc);
+	/* Frame bytes that came in the same reads as the heads count too. */
+	fc->bytes += fc->end - fc->start;
+	fu->bytes += fu->end - fu->scan;
 	fc->ws.must_mask = 1;
 	fu->ws.must_mask = 0;
 	fc->ws.deflate = fu->ws.deflate = (uint8_t)deflate;
@@ -1633,8 +1637,11 @@ accept_run(int li)
 		if (fd_limit > 0 && fds_open + 2 > fd_limit) {
 			/* A client now would leave no fd for its upstream:
 			 * leave it in the listen queue until a pair closes. */
-			px_log(PX_LOG_WARN, "event=accept_paused reason=\"fd limit"
-			    " %llu reached\"", (unsigned long long)fd_limit);
+			if (!accept_logged)
+				px_log(PX_LOG_WARN, "event=accept_paused"
+				    " reason=\"fd limit %llu reached\"",
+				    (unsigned long long)fd_limit);
+			accept_logged = 1;
 			accept_paused = 1;
 			accept_retry_at = UINT64_MAX;	/* pair_close() resumes */
 			return;
@@ -1648,14 +1655,20 @@ accept_run(int li)
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* Pause instead of spinning on a full fd table:
 				 * retried when a pair closes, or soon. */
-				px_log(PX_LOG_WARN, "event=accept_paused"
-				    " error=\"%s\"", strerror(errno));
+				if (!accept_logged)
+					px_log(PX_LOG_WARN, "event=accept_paused"
+					    " error=\"%s\"", strerror(errno));
+				accept_logged = 1;
 				accept_paused = 1;
 				accept_retry_at = now_ms + PX_ACCEPT_RETRY_MS;
 			}
 			return;
 		}
 		fds_open++;
+		if (accept_logged) {
+			px_log(PX_LOG_INFO, "event=accept_resumed");
+			accept_logged = 0;
+		}
 		p = slab_get();
 		if (p == NULL) {
 			char a[64];
