@@ -945,7 +945,18 @@ source_gone(struct pair *p, struct end *from)
 {
 	struct flow *f = &from->in;
 	struct end *to = peer_of(p, from);
+	struct flow *g = &to->in;
 
+	/* A FIN after its close frame is a normal half-close: that side
+	 * still takes the other's frames and close answer. */
+	if (from->got_close && !from->dead)
+		return;
+	/* Nothing more is written to a side that is gone: what waits for it
+	 * is dropped, so the other side's frames can still be read (its
+	 * close answer among them) though they go nowhere. */
+	from->dead = 1;
+	g->sealed = 1;
+	g->start = g->ready = g->scan;
 	if (from->got_close)
 		return;
 	if (p->closed_by == 0) {
@@ -962,8 +973,6 @@ source_gone(struct pair *p, struct end *from)
 		send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
 		    WS_CLOSE_BAD_GATEWAY);
 	}
-	/* Nothing more is written to a side that is gone. */
-	from->dead = 1;
 	if (p->state == PAIR_OPEN)
 		pair_set_state(p, PAIR_CLOSING);
 }
@@ -1009,7 +1018,10 @@ flow_read(struct pair *p, struct end *from)
 			if (p->timer == TIMER_IDLE && p->deadline !=
 			    now_ms + timer_ms[TIMER_IDLE])
 				timer_set(p, TIMER_IDLE);
-			flow_scan(p, from);
+			/* Write what became ready at once: most events move one
+			 * message one way, and this saves a turn of relay_run. */
+			if (flow_scan(p, from) == 0 && f->ready > f->start)
+				(void)flow_write(f, peer_of(p, from));
 			return 1;
 		}
 		if (f->end == f->start)
@@ -1040,18 +1052,29 @@ relay_run(struct pair *p)
 
 	do {
 		progress = 0;
-		progress |= flow_write(&p->upstream.in, &p->client);
-		progress |= flow_write(&p->client.in, &p->upstream);
-		progress |= flow_read(p, &p->client);
-		progress |= flow_read(p, &p->upstream);
-		/* A write error is a side gone too. */
+		/* Flag tests first: an event mostly concerns one direction,
+		 * and a direction with nothing in flight has no buffer. */
+		if (p->upstream.in.buf != NULL ||
+		    p->upstream.in.inject == INJECT_READY)
+			progress |= flow_write(&p->upstream.in, &p->client);
+		if (p->client.in.buf != NULL ||
+		    p->client.in.inject == INJECT_READY)
+			progress |= flow_write(&p->client.in, &p->upstream);
+		if (p->client.readable)
+			progress |= flow_read(p, &p->client);
+		if (p->upstream.readable)
+			progress |= flow_read(p, &p->upstream);
+		/* A write error is a side gone too; the close it queues for
+		 * the other side needs another turn. */
 		if (p->client.dead && !p->client.eof) {
 			p->client.eof = 1;
 			source_gone(p, &p->client);
+			progress = 1;
 		}
 		if (p->upstream.dead && !p->upstream.eof) {
 			p->upstream.eof = 1;
 			source_gone(p, &p->upstream);
+			progress = 1;
 		}
 	} while (progress);
 
