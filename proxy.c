@@ -1855,15 +1855,19 @@ rng_init(void)
 		rng_state = 0x9e3779b97f4a7c15ULL;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * Everything between the command line and the loop: timers, the slab
+ * and pool, the poller, the fd budget, the listeners, and the start-up
+ * log line.  The fuzz harness calls it too.
+ */
+static void
+px_start(void)
 {
 	char routes[1024], listens[512];
 	size_t rl = 0, ll = 0;
+	struct rlimit lim;
 	int i;
 
-	signal(SIGPIPE, SIG_IGN);
-	px_configure(argc, argv);
 	timer_ms[TIMER_REQUEST] = cfg.request_timeout;
 	timer_ms[TIMER_CONNECT] = cfg.connect_timeout;
 	timer_ms[TIMER_UPGRADE] = cfg.upgrade_timeout;
@@ -1877,16 +1881,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "wsproxy: poller: %s\n", strerror(errno));
 		exit(71);
 	}
-	{
-		struct rlimit lim;
-
-		/* fds are handed out lowest first: the poller's is the last
-		 * one start-up opened. */
-		fds_open = (uint64_t)ev_fd + 1;
-		if (getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
-		    lim.rlim_cur != RLIM_INFINITY)
-			fd_limit = (uint64_t)lim.rlim_cur;
-	}
+	/* fds are handed out lowest first: the poller's is the last one
+	 * start-up opened. */
+	fds_open = (uint64_t)ev_fd + 1;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+		fd_limit = (uint64_t)lim.rlim_cur;
 	routes[0] = listens[0] = '\0';
 	for (i = 0; i < cfg.nlisten; i++) {
 		if (ev_add_listener(cfg.listen[i].fd, DATA_LISTENER |
@@ -1907,6 +1906,14 @@ main(int argc, char **argv)
 	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
 	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
 	    cfg.buf_size);
+}
+
+int
+main(int argc, char **argv)
+{
+	signal(SIGPIPE, SIG_IGN);
+	px_configure(argc, argv);
+	px_start();
 	for (;;)
 		loop_once(-1);
 }
