@@ -1,6 +1,7 @@
 # wsproxy - plain Makefile; local overrides go in config.mak.
 #   make            ./wsproxy (TLS compiled in when BearSSL is found, TLS=0 to omit)
-#   make static     ./wsproxy-static, fully static with musl-gcc
+#   make static     ./wsproxy-static, fully static with musl-gcc (TLS=1: with
+#                   BearSSL built from Debian's source by scripts/build-bearssl.sh)
 #   make check      unit + integration suites, plain and ASan+UBSan, short fuzz runs
 #   make fuzz       libFuzzer targets in build/
 #   make bench      side-by-side benchmark against nginx and HAProxy (not a test)
@@ -18,25 +19,83 @@ LDLIBS  ?=
 SRCS = proxy.c config.c handshake.c ws.c tls.c
 HDRS = proxy.h ev_epoll.c ev_kqueue.c
 
+# TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
+# libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
+# forces it (and fails without BearSSL); TLS=0 leaves it out, and that
+# binary rejects the TLS flags and wss:// with exit 64.  The choice is
+# recorded in build/tls-on or build/tls-off so switching rebuilds.
+TLS ?= auto
+ifeq ($(TLS),auto)
+TLS_ON := $(if $(wildcard /usr/include/bearssl.h),1,0)
+else
+TLS_ON := $(TLS)
+endif
+ifeq ($(TLS_ON),1)
+TLS_FLAGS = -DWSPROXY_TLS
+TLS_LIBS = -lbearssl
+TLS_STAMP = build/tls-on
+else
+TLS_STAMP = build/tls-off
+endif
+
 all: wsproxy
 
-wsproxy: $(SRCS) $(HDRS) Makefile
+$(TLS_STAMP):
+	@mkdir -p build
+	@rm -f build/tls-on build/tls-off
+	@touch $@
+
+wsproxy: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
+	$(CC) $(WARN) $(CPPFLAGS) $(TLS_FLAGS) $(CFLAGS) -o $@ $(SRCS) \
+	    $(LDFLAGS) $(LDLIBS) $(TLS_LIBS)
+
+# The same sources without TLS, for make check's second suite.
+build/wsproxy-notls: $(SRCS) $(HDRS) Makefile
+	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $(SRCS) $(LDFLAGS) $(LDLIBS)
 
 # Fully static, musl-based: the binary for embedded boards and FROM scratch.
+# Debian's libbearssl.a is built for glibc and does not link with musl, so
+# a static TLS build uses BearSSL compiled from Debian's source package with
+# musl-gcc into third_party/ (scripts/build-bearssl.sh, run when missing).
+# Static TLS is on with TLS=1, or with TLS=auto once third_party/ has it.
+BEARSSL_MUSL = third_party/bearssl/build/libbearssl.a
+ifeq ($(TLS),auto)
+STATIC_TLS := $(if $(wildcard $(BEARSSL_MUSL)),1,0)
+else
+STATIC_TLS := $(TLS)
+endif
+ifeq ($(STATIC_TLS),1)
+STATIC_FLAGS = -DWSPROXY_TLS -Ithird_party/bearssl/inc
+STATIC_LIBS = $(BEARSSL_MUSL)
+STATIC_STAMP = build/static-tls-on
+else
+STATIC_STAMP = build/static-tls-off
+endif
+
+$(STATIC_STAMP):
+	@mkdir -p build
+	@rm -f build/static-tls-on build/static-tls-off
+	@touch $@
+
+$(BEARSSL_MUSL):
+	sh scripts/build-bearssl.sh
+
 static: wsproxy-static
-wsproxy-static: $(SRCS) $(HDRS) Makefile
-	musl-gcc $(WARN) $(CPPFLAGS) -Os -static -ffunction-sections \
-	    -fdata-sections -fno-asynchronous-unwind-tables \
+wsproxy-static: $(SRCS) $(HDRS) Makefile $(STATIC_STAMP) $(STATIC_LIBS)
+	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_FLAGS) -Os -static \
+	    -ffunction-sections -fdata-sections \
+	    -fno-asynchronous-unwind-tables \
 	    -Wl,--gc-sections -Wl,-z,noseparate-code -Wl,--build-id=none \
-	    -o $@ $(SRCS)
+	    -o $@ $(SRCS) $(STATIC_LIBS)
 	strip -R .comment $@
 	@file $@; ls -l $@
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-build/wsproxy-asan: $(SRCS) $(HDRS) Makefile
+build/wsproxy-asan: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
 	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ $(SRCS) $(LDLIBS)
+	$(CC) $(WARN) $(CPPFLAGS) $(TLS_FLAGS) -O1 -g $(SAN) -o $@ $(SRCS) \
+	    $(LDLIBS) $(TLS_LIBS)
 
 build/test_ws: tests/unit/test_ws.c ws.c proxy.h
 	@mkdir -p build
@@ -61,7 +120,8 @@ check:
 	$(MAKE) check-build
 	sh tests/check.sh
 
-check-build: wsproxy build/wsproxy-asan build/test_ws build/test_ws-asan fuzz
+check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
+    build/test_ws-asan fuzz
 
 bench: wsproxy
 	sh bench/run.sh
