@@ -593,6 +593,95 @@ flag_name(int c, int index)
 	return shortname;
 }
 
+/* ------------------------------------------------------------------ */
+/* TLS flags (SPEC 6)                                                  */
+/* ------------------------------------------------------------------ */
+
+static void
+tls_path(const char *flag, const char **dst, const char *arg)
+{
+	if (*dst != NULL)
+		usage_error("--%s: given twice", flag);
+	if (arg[0] == '\0')
+		usage_error("--%s: empty file name", flag);
+	*dst = arg;
+}
+
+static void
+tls_flag(int c, const char *flag, const char *arg)
+{
+	switch (c) {
+	case OPT_TLS_CA:
+		tls_path(flag, &px_cfg.tls_ca, arg);
+		break;
+	case OPT_TLS_CERT:
+		tls_path(flag, &px_cfg.tls_cert, arg);
+		break;
+	case OPT_TLS_KEY:
+		tls_path(flag, &px_cfg.tls_key, arg);
+		break;
+	case OPT_TLS_SERVERNAME:
+		if (px_cfg.tls_servername != NULL)
+			usage_error("--%s: given twice", flag);
+		/* A DNS name or an IP literal (':' for IPv6): no blanks, no
+		 * URI syntax, and it fits BearSSL's 255-byte SNI buffer. */
+		if (arg[0] == '\0' || strlen(arg) > 255 ||
+		    strpbrk(arg, " \t\r\n/@[]?#") != NULL)
+			usage_error("--%s: '%s' is not a host name", flag, arg);
+		px_cfg.tls_servername = arg;
+		break;
+	case OPT_TLS_INSECURE:
+		px_cfg.tls_insecure = 1;
+		break;
+	case OPT_LISTEN_CERT:
+		tls_path(flag, &px_cfg.listen_cert, arg);
+		break;
+	case OPT_LISTEN_KEY:
+		tls_path(flag, &px_cfg.listen_key, arg);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Contradictions between TLS flags, then the files themselves. */
+static void
+tls_check(void)
+{
+	char err[512];
+	int i, wss = 0, tls_listen = -1;
+
+	for (i = 0; i < px_cfg.nroute; i++)
+		wss |= px_cfg.route[i].tls;
+	for (i = 0; i < px_cfg.nlisten; i++)
+		if (px_cfg.listen[i].tls && tls_listen < 0)
+			tls_listen = i;
+	if ((px_cfg.tls_cert == NULL) != (px_cfg.tls_key == NULL))
+		usage_error("%s: needs %s too", px_cfg.tls_cert ? "--tls-cert" :
+		    "--tls-key", px_cfg.tls_cert ? "--tls-key" : "--tls-cert");
+	if ((px_cfg.listen_cert == NULL) != (px_cfg.listen_key == NULL))
+		usage_error("%s: needs %s too", px_cfg.listen_cert ?
+		    "--listen-cert" : "--listen-key", px_cfg.listen_cert ?
+		    "--listen-key" : "--listen-cert");
+	if (tls_listen >= 0 && px_cfg.listen_cert == NULL)
+		usage_error("--listen %s: a tls: listener needs --listen-cert"
+		    " and --listen-key", px_cfg.listen[tls_listen].text);
+	if (tls_listen < 0 && px_cfg.listen_cert != NULL)
+		usage_error("--listen-cert: no --listen tls:ADDR to serve it on");
+	if (!wss && (px_cfg.tls_cert || px_cfg.tls_servername ||
+	    px_cfg.tls_insecure))
+		usage_error("--%s: no wss:// upstream to use it for",
+		    px_cfg.tls_cert ? "tls-cert" : px_cfg.tls_servername ?
+		    "tls-servername" : "tls-insecure");
+	if (px_cfg.tls_insecure && px_cfg.tls_ca != NULL)
+		usage_error("--tls-insecure and --tls-ca contradict each other");
+	if (tls_setup(err, sizeof(err)) < 0)
+		usage_error("%s", err);
+	if (px_cfg.tls_insecure)
+		px_log(PX_LOG_WARN, "event=tls_insecure msg=\"upstream"
+		    " certificates are NOT verified (--tls-insecure)\"");
+}
+
 /* Default slab size: two fds per pair, a few kept for listeners and logs. */
 static uint32_t
 default_max_conns(void)
@@ -697,6 +786,7 @@ px_configure(int argc, char **argv)
 			if (!tls_built_in())
 				usage_error("--%s: this binary was built without"
 				    " TLS", flag_name(c, index));
+			tls_flag(c, flag_name(c, index), optarg);
 			break;
 		case 'v':
 			verbose = 1;
@@ -747,6 +837,7 @@ px_configure(int argc, char **argv)
 
 		split_listen(&px_cfg.listen[i], h, sizeof(h), p, sizeof(p));
 	}
+	tls_check();
 	/* Sockets only once every flag is known to be good. */
 	for (i = 0; i < px_cfg.nlisten; i++)
 		bind_listener(&px_cfg.listen[i]);

@@ -1083,12 +1083,12 @@ relay_run(struct pair *p)
 	if (p->client.in.discard && p->client.sent_close && !p->client.shut &&
 	    !p->client.dead) {
 		p->client.shut = 1;
-		shutdown(p->client.fd, SHUT_WR);
+		tls_shutdown(p->client.fd, p->client.tls);
 	}
 	if (p->upstream.in.discard && p->upstream.sent_close &&
 	    !p->upstream.shut && !p->upstream.dead) {
 		p->upstream.shut = 1;
-		shutdown(p->upstream.fd, SHUT_WR);
+		tls_shutdown(p->upstream.fd, p->upstream.tls);
 	}
 	if (end_finished(&p->upstream) && end_finished(&p->client)) {
 		pair_close(p, NULL);
@@ -1157,7 +1157,8 @@ request_run(struct pair *p)
 			return;
 		}
 		if (r < 0) {
-			pair_close(p, "client closed before its request");
+			why = c->tls != NULL ? tls_error(c->tls, NULL, 0) : NULL;
+			pair_close(p, why ? why : "client closed before its request");
 			return;
 		}
 		if ((size_t)r < limit - f->end && !c->hup && c->tls == NULL)
@@ -1218,6 +1219,7 @@ request_run(struct pair *p)
 /* ------------------------------------------------------------------ */
 
 static void upgrade_run(struct pair *);
+static void tls_connect_run(struct pair *);
 
 static void
 connect_start(struct pair *p)
@@ -1275,6 +1277,10 @@ connect_run(struct pair *p)
 		pair_close(p, "client went away during the handshake");
 		return;
 	}
+	if (u->tls != NULL) {
+		tls_connect_run(p);
+		return;
+	}
 	if (!u->writable && !u->hup)
 		return;
 	/* A failed connect always comes with EPOLLERR/EPOLLHUP; a clean
@@ -1301,6 +1307,48 @@ connect_run(struct pair *p)
 		connect_start(p);
 		return;
 	}
+	if (cfg.route[p->route].tls) {
+		/* wss://: the TLS handshake is part of PAIR_CONNECT, under
+		 * --connect-timeout. */
+		u->tls = tls_client_new(u->fd, p->route);
+		if (u->tls == NULL) {
+			pair_reject(p, 502, 0, "TLS: no state free");
+			return;
+		}
+		u->readable = u->writable = 1;
+		tls_connect_run(p);
+		return;
+	}
+	pair_set_state(p, PAIR_UPGRADE);
+	upgrade_run(p);
+}
+
+/* The upstream's TLS handshake; any failure is a 502 naming it. */
+static void
+tls_connect_run(struct pair *p)
+{
+	struct end *u = &p->upstream;
+	const char *why;
+	char detail[64];
+	int r;
+
+	if (!u->readable && !u->writable)
+		return;
+	r = tls_handshake(u->tls);
+	if (r == PX_IO_AGAIN) {
+		u->readable = u->writable = 0;
+		return;
+	}
+	if (r < 0) {
+		why = tls_error(u->tls, detail, sizeof(detail));
+		if (why == NULL)
+			why = "TLS: handshake failed";
+		px_log(PX_LOG_WARN, "event=tls_error side=upstream upstream=%s"
+		    " reason=\"%s\" %s", cfg.route[p->route].uri, why, detail);
+		pair_reject(p, 502, 0, why);
+		return;
+	}
+	u->readable = u->writable = 1;
 	pair_set_state(p, PAIR_UPGRADE);
 	upgrade_run(p);
 }
@@ -1448,7 +1496,7 @@ response_run(struct pair *p)
 		if (p->body_left == 0 || u->dead || u->eof) {
 			/* All passed on: close like any error answer. */
 			end_close(u);
-			shutdown(c->fd, SHUT_WR);
+			tls_shutdown(c->fd, c->tls);
 			pair_set_state(p, PAIR_LINGER);
 			c->readable = 1;
 			linger_run(p);
@@ -1516,7 +1564,7 @@ reject_run(struct pair *p)
 		return;
 	/* Sent.  A FIN after it, then drain what the client still sends,
 	 * so closing does not turn into a reset that eats the answer. */
-	shutdown(c->fd, SHUT_WR);
+	tls_shutdown(c->fd, c->tls);
 	pair_set_state(p, PAIR_LINGER);
 	c->readable = 1;
 	linger_run(p);
@@ -1699,7 +1747,10 @@ accept_run(int li)
 			px_log(PX_LOG_WARN, "event=reject client=%s status=503"
 			    " reason=\"no free slot\"", addr_text(
 			    (struct sockaddr *)&ss, a, sizeof(a)));
-			reject_full(fd);
+			if (l->tls)
+				fd_close(fd);	/* no TLS state to answer with */
+			else
+				reject_full(fd);
 			continue;
 		}
 #ifndef __linux__
@@ -1711,7 +1762,8 @@ accept_run(int li)
 		p->client.fd = fd;
 		p->listener = (uint8_t)li;
 		p->started = now_ms;
-		if (ev_add(fd, end_data(p, &p->client)) < 0) {
+		if (ev_add(fd, end_data(p, &p->client)) < 0 || (l->tls &&
+		    (p->client.tls = tls_server_new(fd)) == NULL)) {
 			fd_close(fd);
 			p->client.fd = -1;
 			slab_put(p);
@@ -1787,6 +1839,10 @@ dispatch(const struct ev_event *ev)
 		e->writable = 1;
 	if (ev->flags & EV_HUP)
 		e->hup = 1;
+	/* A TLS read may have to write (handshake, alerts) and a write may
+	 * have to read: any edge lets both directions try again. */
+	if (e->tls != NULL)
+		e->readable = e->writable = 1;
 	pair_run(p);
 }
 
@@ -1825,7 +1881,8 @@ slab_init(void)
 	slab_size = n;
 	slab = calloc(n, sizeof(*slab));
 	slab_free = calloc(n, sizeof(*slab_free));
-	if (slab == NULL || slab_free == NULL || pool_init(2 * n) < 0) {
+	if (slab == NULL || slab_free == NULL || pool_init(2 * n) < 0 ||
+	    tls_pool_init(n) < 0) {
 		fprintf(stderr, "wsproxy: cannot allocate %u pairs\n", n);
 		exit(71);
 	}

@@ -216,17 +216,68 @@ struct tls_conn;		/* opaque; NULL for plain TCP */
 
 /*
  * Read up to len bytes: > 0 bytes read, or PX_IO_AGAIN / PX_IO_CLOSED /
- * PX_IO_ERROR.  For plain ends this is one read().
+ * PX_IO_ERROR.  For plain ends this is one recv().  For TLS ends it also
+ * sends what the engine has to send (handshake, alerts); PX_IO_AGAIN
+ * means a socket call really said EAGAIN, so another edge will come.
  */
 ssize_t tls_read(int fd, struct tls_conn *t, void *buf, size_t len);
 
-/* Write up to len bytes: > 0 written, PX_IO_AGAIN or PX_IO_ERROR. */
+/*
+ * Write up to len bytes: > 0 written, PX_IO_AGAIN or PX_IO_ERROR.  Plain
+ * ends: one send().  TLS ends report bytes written only once their record
+ * is on the socket, so after PX_IO_AGAIN the caller must offer the same
+ * bytes again (at least as many); it may not switch to other data.
+ */
 ssize_t tls_write(int fd, struct tls_conn *t, const void *buf, size_t len);
 
 /* Was this binary built with TLS support? */
 int tls_built_in(void);
 
-/* Free the TLS state of an end (NULL is fine). */
+/*
+ * Start-up, after the flags are parsed: load and check the files named
+ * by px_cfg's TLS fields (CA bundle, client and listener certificates and
+ * keys).  0, or -1 with a message naming the flag in err.
+ */
+int tls_setup(char *err, size_t len);
+
+/*
+ * Reserve the TLS state pool: slots entries for each side that can be
+ * TLS (any tls: listener, any wss:// route); nothing when neither.
+ * Untouched entries cost no memory.  0, or -1.
+ */
+int tls_pool_init(uint32_t slots);
+
+/*
+ * A TLS end for the connected upstream socket fd of route: SNI and the
+ * verified name are --tls-servername or the route's host.  NULL only if
+ * the pool is empty.
+ */
+struct tls_conn *tls_client_new(int fd, int route);
+
+/* A TLS end for a client accepted on a tls: listener; NULL if none free. */
+struct tls_conn *tls_server_new(int fd);
+
+/*
+ * Drive an upstream end's handshake: 1 when done, PX_IO_AGAIN (a socket
+ * said EAGAIN), or PX_IO_ERROR (see tls_error()).
+ */
+int tls_handshake(struct tls_conn *t);
+
+/*
+ * Why a TLS end failed: a fixed reason for the log and the 502 ("TLS:
+ * certificate not trusted (unknown CA)"...), or NULL when TLS did not
+ * fail.  detail gets "bearssl_error=N [alert=N(name)]".
+ */
+const char *tls_error(const struct tls_conn *t, char *detail, size_t len);
+
+/*
+ * No more writes to this end: shutdown(SHUT_WR), after a close_notify
+ * for TLS ends (sent when the socket has room).
+ */
+void tls_shutdown(int fd, struct tls_conn *t);
+
+/* Free the TLS state of an end after a best-effort close_notify (NULL
+ * is fine).  The caller closes fd after it. */
 void tls_close(struct tls_conn *t);
 
 /* ------------------------------------------------------------------ */
@@ -296,6 +347,14 @@ struct px_config {
 	uint64_t	 idle_timeout;		/* 0: never */
 	uint64_t	 close_timeout;
 	int		 log_level;	/* enum px_log_level */
+	/* TLS (SPEC 6); paths as given, loaded by tls_setup() */
+	const char	*tls_ca;	/* NULL: SSL_CERT_FILE or the system's */
+	const char	*tls_cert;
+	const char	*tls_key;
+	const char	*tls_servername;	/* NULL: each route's host */
+	int		 tls_insecure;
+	const char	*listen_cert;
+	const char	*listen_key;
 };
 
 extern struct px_config px_cfg;
