@@ -483,8 +483,9 @@ anchors_load(const char *path, int is_default, char *err, size_t errlen)
 	if (pem_read("--tls-ca", path, &objs, &n, err, errlen) < 0) {
 		if (is_default)
 			snprintf(err + strlen(err), errlen - strlen(err),
-			    " (the default CA bundle; give --tls-ca FILE or"
-			    " --tls-insecure)");
+			    " (%s; give --tls-ca FILE or --tls-insecure)",
+			    is_default == 2 ? "from SSL_CERT_FILE" :
+			    "the default CA bundle");
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -655,9 +656,11 @@ tls_setup(char *err, size_t errlen)
 		wss |= px_cfg.route[i].tls;
 	if (ca == NULL && wss && !px_cfg.tls_insecure) {
 		ca = getenv("SSL_CERT_FILE");
-		if (ca == NULL || ca[0] == '\0')
+		is_default = 2;
+		if (ca == NULL || ca[0] == '\0') {
 			ca = TLS_DEFAULT_CA;
-		is_default = 1;
+			is_default = 1;
+		}
 	}
 	if (ca != NULL && anchors_load(ca, is_default, err, errlen) < 0)
 		return -1;
@@ -1364,8 +1367,8 @@ tls_error(const struct tls_conn *t, char *detail, size_t len)
 	else
 		snprintf(detail, len, "bearssl_error=%d", err);
 	if (err == BR_ERR_OK)
-		return t->eof ? "TLS: peer closed the connection during the"
-		    " handshake" : NULL;
+		return t->eof && !t->ready ? "TLS: peer closed the connection"
+		    " during the handshake" : NULL;
 	if (err == BR_ERR_IO)
 		return "TLS: I/O error";
 	if (err == BR_ERR_X509_NOT_TRUSTED)
