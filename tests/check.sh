@@ -1,10 +1,13 @@
 #!/bin/sh
 # tests/check.sh - what `make check` runs, after the Makefile has built
-# ./wsproxy, build/wsproxy-asan, the unit tests and the fuzzers.
+# ./wsproxy, build/wsproxy-notls, build/wsproxy-asan, the unit tests and
+# the fuzzers.
 #   1. unit tests, plain and ASan+UBSan
 #   2. each fuzzer for a few seconds on its seed corpus (FUZZ_SECONDS)
-#   3. the integration suite against ./wsproxy, then against the
-#      ASan+UBSan build
+#   3. the integration suite against ./wsproxy (with TLS when BearSSL is
+#      installed), against build/wsproxy-notls (TLS=0: the test_tls_*
+#      tests skip, test_notls_* run), then against the ASan+UBSan build
+#      (TLS like ./wsproxy)
 # Ends with one line "N passed, N failed" over all suites.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -53,6 +56,7 @@ integration() {	# integration LABEL BINARY
 	[ "${f:-1}" = 0 ] || failures="$failures integration-$1"
 }
 integration plain ./wsproxy
+integration notls build/wsproxy-notls
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	integration asan build/wsproxy-asan
