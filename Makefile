@@ -66,7 +66,7 @@ else
 STATIC_TLS := $(TLS)
 endif
 ifeq ($(STATIC_TLS),1)
-STATIC_FLAGS = -DWSPROXY_TLS -Ithird_party/bearssl/inc
+STATIC_FLAGS = -DWSPROXY_TLS -isystem third_party/bearssl/inc
 STATIC_LIBS = $(BEARSSL_MUSL)
 STATIC_STAMP = build/static-tls-on
 else
