@@ -1632,7 +1632,8 @@ timer_fire(struct pair *p)
 			pair_reject(p, 408, 0, "request timeout");
 		break;
 	case TIMER_CONNECT:
-		pair_reject(p, 504, 0, "upstream connect timeout");
+		pair_reject(p, 504, 0, p->upstream.tls != NULL ?
+		    "upstream TLS handshake timeout" : "upstream connect timeout");
 		break;
 	case TIMER_UPGRADE:
 		if (p->state == PAIR_UPGRADE)

@@ -232,6 +232,7 @@ struct tls_conn {
 	uint8_t		 shut_pending;	/* SHUT_WR once close_notify is out */
 	uint8_t		 eof;		/* the peer closed TCP */
 	uint8_t		 ready;		/* the handshake is done */
+	int		 sock_errno;	/* a send()/recv() failure, for tls_error */
 	unsigned char	 io[BR_SSL_BUFSIZE_BIDI];
 };
 
@@ -1048,6 +1049,7 @@ engine_setup(struct tls_conn *t, br_ssl_engine_context *eng, int fd)
 	t->shut_pending = 0;
 	t->eof = 0;
 	t->ready = 0;
+	t->sock_errno = 0;
 	/* BearSSL 0.6 does not do TLS 1.3; older versions are not worth
 	 * their weaknesses in front of WebSockets. */
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
@@ -1139,6 +1141,16 @@ tls_server_new(int fd)
 /* Pumping records                                                     */
 /* ------------------------------------------------------------------ */
 
+/* A send()/recv() said no: would block, or a failure kept for the log. */
+static int
+sock_failed(struct tls_conn *t)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return PX_IO_AGAIN;
+	t->sock_errno = errno;
+	return PX_IO_ERROR;
+}
+
 /* Records out: 0 when all are sent, PX_IO_AGAIN or PX_IO_ERROR. */
 static int
 records_send(struct tls_conn *t)
@@ -1152,8 +1164,7 @@ records_send(struct tls_conn *t)
 			n = send(t->fd, buf, len, MSG_NOSIGNAL);
 		while (n < 0 && errno == EINTR);
 		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK ?
-			    PX_IO_AGAIN : PX_IO_ERROR;
+			return sock_failed(t);
 		br_ssl_engine_sendrec_ack(t->eng, (size_t)n);
 	}
 	if (t->shut_pending) {
@@ -1184,8 +1195,7 @@ records_recv(struct tls_conn *t)
 		return PX_IO_CLOSED;
 	}
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ? PX_IO_AGAIN :
-		    PX_IO_ERROR;
+		return sock_failed(t);
 	br_ssl_engine_recvrec_ack(t->eng, (size_t)n);
 	return 1;
 }
@@ -1305,8 +1315,15 @@ tls_handshake(struct tls_conn *t)
 			return PX_IO_ERROR;
 		if ((st & BR_SSL_SENDREC) && !blocked) {
 			r = records_send(t);
-			if (r == PX_IO_ERROR)
+			if (r == PX_IO_ERROR) {
+				/* A peer that refuses us often sends an
+				 * alert and closes before reading our flight:
+				 * read the alert, it says why. */
+				while ((br_ssl_engine_current_state(eng) &
+				    BR_SSL_RECVREC) && records_recv(t) == 1)
+					;
 				return PX_IO_ERROR;
+			}
 			blocked = r == PX_IO_AGAIN;
 			continue;
 		}
@@ -1364,8 +1381,13 @@ tls_error(const struct tls_conn *t, char *detail, size_t len)
 		snprintf(detail, len, "bearssl_error=%d alert=%d(%s)", err,
 		    err - BR_ERR_RECV_FATAL_ALERT,
 		    alert_name(err - BR_ERR_RECV_FATAL_ALERT));
+	else if (err == BR_ERR_OK && t->sock_errno != 0)
+		snprintf(detail, len, "bearssl_error=0 socket_error=\"%s\"",
+		    strerror(t->sock_errno));
 	else
 		snprintf(detail, len, "bearssl_error=%d", err);
+	if (err == BR_ERR_OK && !t->ready && t->sock_errno != 0)
+		return "TLS: connection failed during the handshake";
 	if (err == BR_ERR_OK)
 		return t->eof && !t->ready ? "TLS: peer closed the connection"
 		    " during the handshake" : NULL;
@@ -1383,6 +1405,11 @@ tls_error(const struct tls_conn *t, char *detail, size_t len)
 		return "TLS: handshake alert from the peer";
 	if (err >= BR_ERR_SEND_FATAL_ALERT)
 		return "TLS: handshake failed (alert sent)";
+	if (err == BR_ERR_UNSUPPORTED_VERSION || err == BR_ERR_BAD_VERSION)
+		return "TLS: no common protocol version (or the peer does not"
+		    " speak TLS)";
+	if (err == BR_ERR_BAD_CIPHER_SUITE)
+		return "TLS: no common cipher suite";
 	return "TLS: handshake failed";
 }
 
