@@ -33,6 +33,7 @@ def main(ctx):
     took = time.time() - t0
     lib.check_error_response(r, 504, 'TLS handshake timeout')
     check(0.5 <= took < 3, 'TLS handshake timeout answered after %.2fs (connect-timeout 0.6s)' % took)
+    tlslib.wait_log(px, 'TLS handshake timeout', 'upstream that never answers the ClientHello')
 
     plain = ctx.ws_upstream()
     px2 = ctx.proxy('--upstream', 'wss://127.0.0.1:%d' % plain.port, '--tls-ca', pki.ca.crt)

@@ -2,7 +2,8 @@
 """SPEC 6: --listen tls:ADDR with --listen-cert (full chain) and
 --listen-key.  A python3-websockets client verifying the test CA
 (check_hostname on, by name and by IP) exchanges messages through it;
-ALPN http/1.1 is selected when offered; a plain listener works beside it
+ALPN http/1.1 is selected when offered (and a client offering only h2
+still connects, without ALPN); a plain listener works beside it
 on the same proxy; X-Forwarded-Proto is wss for the TLS listener and ws
 for the plain one; a client reconnecting resumes its TLS session; the
 server certificate may be RSA or EC."""
@@ -46,6 +47,15 @@ def main(ctx):
         sock = lib.socket.create_connection(('127.0.0.1', px.port), 5)
         s2 = actx.wrap_socket(sock, server_hostname='localhost', session=sess)
         check(s2.session_reused, 'TLS session not resumed on reconnect')
+        # a client offering only h2: no ALPN answer, but it still works
+        h2 = tlslib.tls_connect(px.port, tlslib.client_context(pki, alpn=['h2']))
+        check(h2.selected_alpn_protocol() is None, 'ALPN h2 only: proxy selected %r' %
+              h2.selected_alpn_protocol())
+        h2.sendall(lib.upgrade_request('/h2'))
+        resp, _ = lib.read_response(h2)
+        check(resp.status == 101, 'upgrade after an h2-only ALPN offer: %r' % resp)
+        n += 1
+        h2.close()
         s2.sendall(lib.upgrade_request('/r'))
         resp, _ = lib.read_response(s2)
         check(resp.status == 101, 'upgrade over a resumed session: %r' % resp)

@@ -279,14 +279,20 @@ def echo_once(uri, msg='hello', **kw):
     return lib.arun(go(), 20)
 
 
+def wait_log(px, text, what='', timeout=3.0):
+    """The proxy's log says text within timeout (the reject line is
+    written when the pair ends, after its answer)."""
+    end = time.time() + timeout
+    while text not in px.stderr_text() and time.time() < end:
+        time.sleep(0.05)
+    check(text in px.stderr_text(), '%s: log does not say %r: %s' %
+          (what, text, px.stderr_tail(600)))
+
+
 def expect_502(px, port=None, what='', reason=None):
     """One upgrade through px answered 502; reason: text the log must have."""
     r = status_of(port or px.port)
     lib.check_error_response(r, 502, what)
     if reason:
-        end = time.time() + 2
-        while reason not in px.stderr_text() and time.time() < end:
-            time.sleep(0.05)
-        check(reason in px.stderr_text(), '%s: log does not say %r: %s' %
-              (what, reason, px.stderr_tail(600)))
+        wait_log(px, reason, what)
     return r
