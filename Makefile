@@ -112,6 +112,15 @@ build/fuzz_%: tests/fuzz/fuzz_%.c ws.c proxy.h
 
 build/fuzz_http_response: tests/fuzz/fuzz_http_request.c
 
+# The certificate SAN walker lives in tls.c and needs BearSSL.
+ifeq ($(TLS_ON),1)
+FUZZERS += fuzz_san
+build/fuzz_san: tests/fuzz/fuzz_san.c tls.c proxy.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
+	    tests/fuzz/fuzz_san.c -lbearssl
+endif
+
 fuzz: $(FUZZERS:%=build/%)
 
 # Installs missing test packages first (tests/deps.sh), then builds.

@@ -41,6 +41,14 @@ for f in fuzz_http_request fuzz_http_response fuzz_frame; do
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 done
+# tls.c's certificate SAN walker: only in a TLS build (needs BearSSL).
+if [ -x build/fuzz_san ]; then
+	work=$(mktemp -d)
+	cp -r tests/fuzz/corpus/san/. "$work"/
+	step fuzz_san build/fuzz_san -max_total_time="$FUZZ_SECONDS" \
+	    -artifact_prefix=build/ -print_final_stats=1 "$work"
+	rm -rf "$work"
+fi
 
 # The integration runner counts its own tests; fold them into ours.
 integration() {	# integration LABEL BINARY
