@@ -2,10 +2,12 @@
 """SPEC 6: a wss:// upstream (python3-websockets over Python's ssl) whose
 certificate chains to --tls-ca is verified and used: by DNS name
 (wss://localhost, checked against the certificate's dNSName), by IP
-literal (wss://127.0.0.1, checked against its iPAddress SAN, no SNI),
-with --tls-servername on an IP URI, and with the CA bundle taken from
-SSL_CERT_FILE.  SNI reaches the upstream; a second connection resumes
+literal (wss://127.0.0.1 and wss://[::1], checked against its iPAddress
+SANs, no SNI), with --tls-servername on an IP URI, and with the CA
+bundle taken from SSL_CERT_FILE.  SNI reaches the upstream; a second connection resumes
 the TLS session; X-Forwarded-Proto is ws for a plain client."""
+import socket
+import ssl
 import lib
 import tlslib
 from lib import check
@@ -50,6 +52,44 @@ def main(ctx):
                 check(rec['reused'], '%s: second connection did not resume the TLS session' % what)
         check('tls_error' not in px.stderr_text(), '%s: TLS error logged: %s' % (what, px.stderr_tail()))
     up.wait_done(None, 5)
+
+    # an IPv6 literal, matched against an iPAddress SAN of 16 bytes
+    try:
+        s = socket.socket(socket.AF_INET6)
+        s.bind(('::1', 0))
+        s.close()
+    except OSError:
+        lib.log('no IPv6 loopback: IPv6 literal not checked')
+        return
+    v6 = pki.cert('v6', san='DNS:localhost,IP:127.0.0.1,IP:::1')
+    sctx = v6.server_context()
+
+    def tls_echo(c):
+        c.sock = sctx.wrap_socket(c.sock, server_side=True)
+        c.handshake()
+        f = c.recv_frame()
+        c.send(lib.frame(lib.OP_TEXT, f.payload, mask=False))
+        c.expect_close(1000)
+    raw = ctx.raw_upstream(tls_echo, host='::1')
+    px6 = ctx.proxy('--upstream', 'wss://[::1]:%d' % raw.port, '--tls-ca', pki.ca.crt)
+    r = tlslib.echo_once('ws://127.0.0.1:%d/' % px6.port, 'v6')
+    check(r == 'v6', 'IPv6 literal upstream: echo %r' % r)
+    raw.wait_done(5)
+    px_bad = ctx.proxy('--upstream', 'wss://[::1]:%d' % up6_other(ctx, pki), '--tls-ca', pki.ca.crt)
+    tlslib.expect_502(px_bad, what='IPv6 literal not in the certificate', reason='name mismatch')
+
+
+def up6_other(ctx, pki):
+    """A TLS upstream on ::1 whose certificate names 127.0.0.1 only."""
+    sctx = pki.server.server_context()
+
+    def h(c):
+        try:
+            c.sock = sctx.wrap_socket(c.sock, server_side=True)
+            c.read_request()
+        except (ssl.SSLError, OSError, lib.Fail):
+            pass
+    return ctx.raw_upstream(h, host='::1').port
 
 
 lib.run(main)
