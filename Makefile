@@ -139,9 +139,9 @@ bench: wsproxy
 # variables at the top of a function; clang-tidy's choices are in .clang-tidy.
 lint:
 	cppcheck --enable=warning,style,performance,portability --std=c11 \
-	    -D__linux__ -D_GNU_SOURCE --suppress=variableScope \
+	    -D__linux__ -D_GNU_SOURCE $(TLS_FLAGS) --suppress=variableScope \
 	    --error-exitcode=1 --quiet $(SRCS)
-	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE
+	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE $(TLS_FLAGS)
 
 clean:
 	rm -rf wsproxy wsproxy-static build
