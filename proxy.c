@@ -1312,7 +1312,7 @@ connect_run(struct pair *p)
 		 * --connect-timeout. */
 		u->tls = tls_client_new(u->fd, p->route);
 		if (u->tls == NULL) {
-			pair_reject(p, 502, 0, "TLS: no state free");
+			pair_reject(p, 502, 0, "TLS: cannot start a session");
 			return;
 		}
 		u->readable = u->writable = 1;
