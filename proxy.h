@@ -7,7 +7,8 @@
  * head parser used for both handshakes, SHA-1/base64 for the accept key,
  * and the RFC 6455 frame-header codec.  tls.c is the transport seam: every
  * byte a pair reads or writes goes through tls_read()/tls_write(), which
- * call read()/write() directly for plain TCP ends.
+ * call recv()/send() directly for plain TCP ends and drive BearSSL's
+ * sans-I/O engine for TLS ends (builds with -DWSPROXY_TLS).
  *
  * Everything not declared here is static to its file.
  */
