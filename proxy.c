@@ -115,6 +115,7 @@ struct flow {
 	struct ws_stream ws;
 	uint8_t		 sealed;	/* nothing past 'ready' is ever written */
 	uint8_t		 close_relayed;	/* the frame ending at 'ready' is a close */
+	uint8_t		 fin_only;	/* source died mid-frame: FIN, no close */
 	uint8_t		 discard;	/* the source broke the rules: drop its bytes */
 	uint8_t		 inject;	/* enum inject_state */
 	uint8_t		 inject_len;
@@ -717,8 +718,8 @@ flow_write(struct flow *f, struct end *dst)
 	}
 	if (f->buf == NULL)
 		return progress;
-	if (f->close_relayed && f->start == f->ready)
-		dst->sent_close = 1;
+	if ((f->close_relayed || f->fin_only) && f->start == f->ready)
+		dst->sent_close = 1;	/* fin_only: nothing more to send */
 	if (f->start == f->end) {
 		flow_release(f);
 	} else if (f->sealed && f->start == f->ready && f->ready < f->scan) {
@@ -967,8 +968,15 @@ source_gone(struct pair *p, struct end *from)
 	f->end = f->scan = f->ready;
 	f->held = 0;
 	if (f->frame_left > 0) {
-		to->dead = 1;	/* closed in pair_run() */
+		/* What arrived of the frame still goes on, then a FIN: a
+		 * close() with unread bytes would be a reset, which can
+		 * destroy what the other side has not read yet. */
 		f->frame_left = 0;
+		f->sealed = 1;
+		f->fin_only = 1;
+		g->discard = 1;
+		if (f->start == f->ready)
+			to->sent_close = 1;	/* all written already */
 	} else {
 		send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
 		    WS_CLOSE_BAD_GATEWAY);
