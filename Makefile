@@ -2,8 +2,10 @@
 #   make            ./wsproxy (TLS compiled in when BearSSL is found, TLS=0 to omit)
 #   make static     ./wsproxy-static, fully static with musl-gcc (TLS=1: with
 #                   BearSSL built from Debian's source by scripts/build-bearssl.sh)
-#   make check      unit + integration suites, plain and ASan+UBSan, short fuzz runs
+#   make check      unit + integration suites (plain, ASan+UBSan, valgrind), short fuzz and chaos runs
 #   make fuzz       libFuzzer targets in build/
+#   make fuzz-long  each fuzzer 10 minutes with ASan+UBSan, stats at the end
+#   make valgrind   the integration suite under valgrind memcheck
 #   make bench      side-by-side benchmark against nginx and HAProxy (not a test)
 
 CC      ?= cc
@@ -104,7 +106,7 @@ build/test_ws-asan: tests/unit/test_ws.c ws.c proxy.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_ws.c ws.c
 
-FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame
+FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair
 FUZZCC  = clang
 build/fuzz_%: tests/fuzz/fuzz_%.c ws.c proxy.h
 	@mkdir -p build
@@ -120,8 +122,24 @@ build/fuzz_san: tests/fuzz/fuzz_san.c tls.c proxy.h
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
 	    tests/fuzz/fuzz_san.c -lbearssl
 endif
+# The whole pair state machine: proxy.c is #included by the harness (its
+# main renamed), so it is not compiled again here.  Built like ./wsproxy
+# (TLS compiled in when it is), plain ends only.
+build/fuzz_pair: tests/fuzz/fuzz_pair.c $(SRCS) $(HDRS) $(TLS_STAMP)
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) $(TLS_FLAGS) -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_pair.c \
+	    $(filter-out proxy.c,$(SRCS)) $(LDLIBS) $(TLS_LIBS)
 
 fuzz: $(FUZZERS:%=build/%)
+
+# Each fuzzer for 10 minutes (FUZZ_LONG_SECONDS), two at a time.
+fuzz-long: fuzz
+	sh tests/fuzz/long.sh
+
+# The integration suite with every wsproxy under valgrind's memcheck.
+valgrind: wsproxy
+	sh tests/valgrind.sh
 
 # Installs missing test packages first (tests/deps.sh), then builds.
 check:
@@ -146,4 +164,4 @@ lint:
 clean:
 	rm -rf wsproxy wsproxy-static build
 
-.PHONY: all static check check-build fuzz bench lint clean
+.PHONY: all static check check-build fuzz fuzz-long valgrind bench lint clean

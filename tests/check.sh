@@ -8,6 +8,8 @@
 #      installed), against build/wsproxy-notls (TLS=0: the test_tls_*
 #      tests skip, test_notls_* run), then against the ASan+UBSan build
 #      (TLS like ./wsproxy)
+#   4. a short chaos run (tests/chaos/) against the ASan+UBSan build
+#   5. the integration suite under valgrind memcheck (tests/valgrind.sh)
 # Ends with one line "N passed, N failed" over all suites.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -32,12 +34,13 @@ step() {	# step NAME COMMAND...: one counted suite step
 
 step unit build/test_ws
 step unit-asan build/test_ws-asan
-for f in fuzz_http_request fuzz_http_response fuzz_frame; do
+for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
 	work=$(mktemp -d)
 	cp -r "$corpus"/. "$work"/ 2>/dev/null
 	step "$f" build/$f -max_total_time="$FUZZ_SECONDS" \
-	    -dict=tests/fuzz/$(case $f in *frame) echo frame;; *) echo http;; esac).dict \
+	    -dict=tests/fuzz/$(case $f in *frame) echo frame;; *pair) echo pair;;
+	    *) echo http;; esac).dict \
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 done
@@ -68,6 +71,19 @@ integration notls build/wsproxy-notls
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	integration asan build/wsproxy-asan
+
+# Faults under load, short: the ASan+UBSan build under chaos (the full
+# 2-minute, 500-pair run is `sh tests/chaos/run.sh`).
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+WSPROXY=build/wsproxy-asan CHAOS_SECONDS=${CHAOS_SECONDS:-20} \
+CHAOS_PAIRS=${CHAOS_PAIRS:-100} CHAOS_CONCURRENCY=${CHAOS_CONCURRENCY:-20} \
+CHAOS_LOG=build/chaos-asan.log \
+	step chaos-asan sh tests/chaos/run.sh
+
+# The integration suite once more, every proxy under valgrind memcheck
+# (about 2.5 minutes; CHECK_VALGRIND=0 leaves it out).
+[ "${CHECK_VALGRIND:-1}" = 0 ] || step valgrind sh tests/valgrind.sh
 
 echo
 [ -z "$failures" ] || echo "failed:$failures"

@@ -40,6 +40,21 @@ PYTHON = '/usr/bin/python3'
 # Longest a test may run before lib gives up on it (run.sh has its own limit).
 TEST_ALARM = int(os.environ.get('TEST_ALARM', '110'))
 
+# tests/valgrind.sh runs the suite with WSPROXY pointing at a wrapper that
+# execs valgrind and sets these: tests that measure RSS or tight timings
+# skip themselves (skip_under_valgrind), and every proxy's memcheck log
+# (VG_LOGDIR/vg.PID.log) must end with "ERROR SUMMARY: 0 errors".
+VALGRIND = os.environ.get('WSPROXY_VALGRIND') == '1'
+VG_LOGDIR = os.environ.get('WSPROXY_VG_LOGDIR', '')
+# Older tests that measure RSS or latency, skipped under valgrind (newer
+# ones call skip_under_valgrind() themselves).
+VALGRIND_SKIP = {
+    'test_idle_memory.py': 'measures RSS',
+    'test_buffer_pool.py': 'measures RSS',
+    'test_slow_reader.py': 'measures RSS, 512 MiB through memcheck',
+    'test_slowloris.py': 'measures latency',
+}
+
 
 class Fail(Exception):
     pass
@@ -47,6 +62,34 @@ class Fail(Exception):
 
 class Skip(Exception):
     pass
+
+
+def skip_under_valgrind(why='measures RSS or timing'):
+    if VALGRIND:
+        raise Skip('under valgrind: %s' % why)
+
+
+_cases = {'run': 0, 'failed': []}
+
+
+def cases(table, fn):
+    """Run fn(name, *rest) for every (name, *rest) row of table and log
+    "case NAME: ok" or "case NAME: FAIL reason" for each (the conformance
+    matrix counts these lines).  A failed case does not stop the others:
+    the test fails at its end, naming every failed case."""
+    for row in table:
+        name = row[0]
+        _cases['run'] += 1
+        try:
+            fn(*row)
+            log('case %s: ok' % name)
+        except Fail as e:
+            log('case %s: FAIL %s' % (name, e))
+            _cases['failed'].append('%s (%s)' % (name, e))
+        except Exception as e:  # noqa: a broken case must not hide the others
+            traceback.print_exc(file=sys.stderr)
+            log('case %s: FAIL %s: %s' % (name, type(e).__name__, e))
+            _cases['failed'].append('%s (%s: %s)' % (name, type(e).__name__, e))
 
 
 def check(cond, msg):
@@ -149,6 +192,8 @@ class Proxy:
             self.wait_listening()
 
     def wait_listening(self, timeout=5.0):
+        if VALGRIND:
+            timeout *= 4
         end = time.time() + timeout
         while time.time() < end:
             if self.p.poll() is not None:
@@ -192,6 +237,8 @@ class Proxy:
 
     def check_fds(self, timeout=2.5):
         """Alive, and fd count back at the baseline within timeout."""
+        if VALGRIND:
+            timeout *= 4
         check(self.alive(), 'wsproxy died (status %s): %s' %
               (self.p.returncode, self.stderr_tail()))
         end = time.time() + timeout
@@ -212,11 +259,36 @@ class Proxy:
                 return t[i:i + 300].replace('\n', ' | ')
         return None
 
+    def valgrind_errors(self):
+        """Under tests/valgrind.sh: None when this proxy's memcheck log
+        says 0 errors, else an excerpt.  Call after stop()."""
+        if not VALGRIND or not VG_LOGDIR:
+            return None
+        path = os.path.join(VG_LOGDIR, 'vg.%d.log' % self.pid)
+        text = ''
+        for _ in range(50):     # valgrind writes its summary as the process dies
+            try:
+                with open(path, 'rb') as f:
+                    text = f.read().decode('utf-8', 'replace')
+            except OSError:
+                text = ''
+            if 'ERROR SUMMARY:' in text:
+                break
+            time.sleep(0.1)
+        m = re.search(r'ERROR SUMMARY: (\d+) errors', text)
+        if m and m.group(1) == '0':
+            return None
+        if not m:
+            return 'no ERROR SUMMARY in %s' % path
+        i = text.find('==', text.find('Invalid') if 'Invalid' in text else 0)
+        return '%s errors (%s): %s' % (m.group(1), path, text[i:i + 400].replace('\n', ' | '))
+
     def stop(self):
         if self.p.poll() is None:
             self.p.send_signal(signal.SIGTERM)
             try:
-                self.p.wait(3)
+                # (memcheck writes its leak check and summary as it dies)
+                self.p.wait(30 if VALGRIND else 3)
             except subprocess.TimeoutExpired:
                 self.p.kill()
                 self.p.wait()
@@ -541,6 +613,19 @@ class Conn:
             payload = mask_bytes(payload, bytes(self.buf[hl - 4:hl]))
         del self.buf[:hl + n]
         return Frame(bool(b0 & 0x80), (b0 >> 4) & 7, b0 & 0x0f, masked, payload)
+
+    def recv_exact(self, n, timeout=5.0):
+        """Exactly the next n bytes as they came on the wire (for
+        byte-for-byte checks); Fail on EOF or timeout."""
+        try:
+            ok = self._fill(n, time.time() + timeout)
+        except socket.timeout:
+            raise Fail('timeout waiting for %d bytes (got %d: %r)' % (n, len(self.buf), bytes(self.buf[:40])))
+        if not ok:
+            raise Fail('EOF after %d of %d bytes (%r)' % (len(self.buf), n, bytes(self.buf[:40])))
+        d = bytes(self.buf[:n])
+        del self.buf[:n]
+        return d
 
     def send(self, data):
         self.sock.sendall(data)
@@ -998,7 +1083,12 @@ def run(main):
     status = 0
     reason = None
     try:
+        if VALGRIND and name in VALGRIND_SKIP:
+            raise Skip('under valgrind: %s' % VALGRIND_SKIP[name])
         main(ctx)
+        if _cases['failed']:
+            raise Fail('%d of %d cases failed: %s' % (len(_cases['failed']), _cases['run'],
+                                                      '; '.join(_cases['failed'])))
         ctx.finish_checks()
     except Skip as e:
         status, reason = 77, 'SKIP %s: %s' % (name, e)
@@ -1018,6 +1108,9 @@ def run(main):
         if san and status != 77:
             if status == 0:
                 status, reason = 1, 'FAIL %s: sanitizer: %s' % (name, san)
+        vg = px.valgrind_errors()
+        if vg and status == 0:
+            status, reason = 1, 'FAIL %s: valgrind: %s' % (name, vg)
     if status == 1:
         for i, px in enumerate(ctx.proxies):
             log('--- proxy %d (%s) stderr tail:' % (i, ' '.join(px.args[1:])))
@@ -1098,3 +1191,128 @@ class RuleBench:
             c.close()
         self.raw.wait_done(5)
         check(self.raw.conns[n].get('ok'), '%s: upstream handler did not finish' % what)
+
+
+# ---------------------------------------------------------------- exact relaying (conformance matrix)
+
+def encode_frame(opcode, payload=b'', fin=True, mask=None, rsv=0, form=None):
+    """Like frame(), but the length encoding can be forced: form 7, 16
+    or 64 (None: minimal), to build non-minimal lengths.  mask: None
+    (unmasked) or a 4-byte key."""
+    b0 = (0x80 if fin else 0) | (rsv << 4) | opcode
+    n = len(payload)
+    if form is None:
+        form = 7 if n < 126 else 16 if n < 65536 else 64
+    m = 0x80 if mask else 0
+    if form == 7:
+        h = struct.pack('!BB', b0, m | n)
+    elif form == 16:
+        h = struct.pack('!BBH', b0, m | 126, n)
+    else:
+        h = struct.pack('!BBQ', b0, m | 127, n)
+    if mask:
+        return h + mask + mask_bytes(payload, mask)
+    return h + payload
+
+
+class RelayBench:
+    """One proxy in front of a raw upstream, for byte-exact relaying:
+    c2u(wire) sends wire bytes from a raw client and checks the upstream
+    receives exactly them; u2c(wire) the reverse.  Each call is one pair,
+    ended with a clean close handshake started by the client."""
+
+    def __init__(self, ctx, proxy_args=()):
+        self.ctx = ctx
+        self.cur = {}
+        self.raw = ctx.raw_upstream(self._handler)
+        self.px = ctx.proxy('--upstream', self.raw.uri, *proxy_args)
+
+    def _handler(self, c):
+        cur = dict(self.cur)
+        c.handshake()
+        if cur['dir'] == 'close_c2u':
+            c.rec['got'] = c.recv_exact(len(cur['wire']), 5)
+            c.send(cur['reply'])
+            c.wait_eof(3)
+            c.rec['ok'] = True
+            return
+        if cur['dir'] == 'close_u2c':
+            f = c.recv_frame(5)
+            check(f is not None and f.payload == b'go', 'upstream: expected "go", got %r' % f)
+            c.send(cur['wire'])
+            c.rec['got'] = c.recv_exact(len(cur['reply']), 5)
+            c.wait_eof(3)
+            c.rec['ok'] = True
+            return
+        if cur['dir'] == 'c2u':
+            c.rec['got'] = c.recv_exact(len(cur['wire']), cur.get('timeout', 10))
+        else:
+            f = c.recv_frame(5)
+            check(f is not None and f.payload == b'go', 'upstream: expected "go", got %r' % f)
+            c.send(cur['wire'])
+        f = c.recv_frame(10)
+        check(f is not None and f.opcode == OP_CLOSE, 'upstream: expected the client\'s close, got %r' % f)
+        c.rec['close'] = f
+        c.send(frame(OP_CLOSE, f.payload, mask=False))
+        c.wait_eof(3)
+        c.rec['ok'] = True
+
+    def _run(self, direction, wire, timeout=10):
+        self.cur = {'dir': direction, 'wire': wire, 'timeout': timeout}
+        n = len(self.raw.conns)
+        c = RawClient(self.px.port, '/')
+        try:
+            if direction == 'c2u':
+                c.send(wire)
+            else:
+                c.send(frame(OP_TEXT, b'go'))
+                got = c.recv_exact(len(wire), timeout)
+                check(got == wire, 'client got different bytes (%d): %r... want %r...' %
+                      (len(got), got[:24], wire[:24]))
+            c.send(frame(OP_CLOSE, close_payload(1000)))
+            f = c.recv_frame(timeout)
+            check(f is not None and f.opcode == OP_CLOSE and f.close_code == 1000,
+                  'client: close echo %r' % f)
+            c.wait_eof(3)
+        finally:
+            c.close()
+        self.raw.wait_done(5)
+        rec = self.raw.conns[n]
+        check(rec.get('ok'), 'upstream handler did not finish: %s' % rec.get('error'))
+        if direction == 'c2u':
+            check(rec['got'] == wire, 'upstream got different bytes (%d): %r... want %r...' %
+                  (len(rec['got']), rec['got'][:24], wire[:24]))
+        return rec
+
+    def c2u(self, wire, timeout=10):
+        return self._run('c2u', wire, timeout)
+
+    def close_exchange(self, direction, wire, reply):
+        """A close handshake relayed byte for byte: direction 'c2u' (the
+        client sends close frame wire, the upstream answers reply) or
+        'u2c' (the upstream closes, the client answers); then both TCP
+        connections must end."""
+        self.cur = {'dir': 'close_' + direction, 'wire': wire, 'reply': reply}
+        n = len(self.raw.conns)
+        c = RawClient(self.px.port, '/')
+        try:
+            if direction == 'c2u':
+                c.send(wire)
+                got = c.recv_exact(len(reply), 5)
+                check(got == reply, 'client got %r, want the upstream\'s close %r' % (got[:40], reply[:40]))
+            else:
+                c.send(frame(OP_TEXT, b'go'))
+                got = c.recv_exact(len(wire), 5)
+                check(got == wire, 'client got %r, want the upstream\'s close %r' % (got[:40], wire[:40]))
+                c.send(reply)
+            c.wait_eof(3)
+        finally:
+            c.close()
+        self.raw.wait_done(5)
+        rec = self.raw.conns[n]
+        check(rec.get('ok'), 'upstream handler did not finish: %s' % rec.get('error'))
+        want = wire if direction == 'c2u' else reply
+        check(rec['got'] == want, 'upstream got %r, want %r' % (rec['got'][:40], want[:40]))
+
+    def u2c(self, wire, timeout=10):
+        return self._run('u2c', wire, timeout)
