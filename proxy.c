@@ -114,8 +114,8 @@ struct flow {
 	uint64_t	 held;		/* size of the checked frame waiting at scan */
 	struct ws_stream ws;
 	uint8_t		 sealed;	/* nothing past 'ready' is ever written */
-	uint8_t		 close_relayed;	/* the frame ending at 'ready' is a close */
-	uint8_t		 fin_only;	/* source died mid-frame: FIN, no close */
+	uint8_t		 last;		/* nothing follows 'ready': a relayed close,
+					 * or the source died mid-frame (a FIN) */
 	uint8_t		 discard;	/* the source broke the rules: drop its bytes */
 	uint8_t		 inject;	/* enum inject_state */
 	uint8_t		 inject_len;
@@ -718,8 +718,8 @@ flow_write(struct flow *f, struct end *dst)
 	}
 	if (f->buf == NULL)
 		return progress;
-	if ((f->close_relayed || f->fin_only) && f->start == f->ready)
-		dst->sent_close = 1;	/* fin_only: nothing more to send */
+	if (f->last && f->start == f->ready)
+		dst->sent_close = 1;	/* its close, or nothing more at all */
 	if (f->start == f->end) {
 		flow_release(f);
 	} else if (f->sealed && f->start == f->ready && f->ready < f->scan) {
@@ -921,7 +921,7 @@ flow_scan(struct pair *p, struct end *from)
 		if (w.opcode == WS_OP_CLOSE) {
 			/* Nothing after a close is forwarded (RFC 6455 5.5.1). */
 			f->sealed = 1;
-			f->close_relayed = 1;
+			f->last = 1;
 			f->end = f->scan;
 			if (p->state == PAIR_OPEN)
 				pair_set_state(p, PAIR_CLOSING);
@@ -973,7 +973,7 @@ source_gone(struct pair *p, struct end *from)
 		 * destroy what the other side has not read yet. */
 		f->frame_left = 0;
 		f->sealed = 1;
-		f->fin_only = 1;
+		f->last = 1;
 		g->discard = 1;
 		if (f->start == f->ready)
 			to->sent_close = 1;	/* all written already */
