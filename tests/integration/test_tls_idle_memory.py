@@ -24,6 +24,7 @@ def echo(c, payload):
 
 
 def main(ctx):
+    lib.skip_under_valgrind("RSS, and TLS handshakes under valgrind outlast the client's timeouts")
     tlslib.need_tls()
     if 'asan' in os.path.basename(lib.WSPROXY):
         raise lib.Skip('RSS is not meaningful under ASan')

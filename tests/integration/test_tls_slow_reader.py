@@ -35,6 +35,7 @@ class Sampler(threading.Thread):
 
 
 def main(ctx):
+    lib.skip_under_valgrind('timing: TLS under valgrind is too slow for the pacing')
     tlslib.need_tls()
     pki = tlslib.Pki(ctx)
     cctx = tlslib.client_context(pki)
