@@ -1,0 +1,1441 @@
+/*
+ * loadgen.c - WebSocket load generator for the wsproxy bench.
+ *
+ *   loadgen --mode MODE --target HOST:PORT [options]
+ *
+ * One thread, epoll edge-triggered, many connections.  It does the client
+ * handshake itself (random Sec-WebSocket-Key, Sec-WebSocket-Accept checked),
+ * masks every frame it sends with a fresh random key (RFC 6455 5.3), and
+ * verifies every byte echoed back: each message carries its sequence number
+ * and a pattern derived from (connection, sequence), so loss, reordering,
+ * truncation or corruption are all caught and counted as errors.
+ *
+ * Modes:
+ *   pingpong   each of --conns connections sends one --size message, waits
+ *              for its echo, sends the next; latency = send to echo.
+ *   rate       open loop: --rate messages/s in total, round-robin over the
+ *              connections, whether or not earlier echoes came back;
+ *              latency is measured from the *scheduled* send time, so a
+ *              stalled proxy is not hidden (no coordinated omission).
+ *   stream     each connection streams --size messages (e.g. 1 MiB) back to
+ *              back, at most --window in flight; reports throughput.
+ *   idle       open --conns connections, report when all are established,
+ *              hold them until --duration seconds pass or SIGUSR1/SIGTERM,
+ *              then send one message on each and check the echoes.  With
+ *              --pids, RSS of those processes is sampled before connecting
+ *              and while holding: KiB per idle connection.
+ *   handshake  --conns concurrent loops of: connect, upgrade, one --size
+ *              message, close handshake (server closes TCP first).
+ *   probe      one blocking connect/upgrade/echo/close, retried until it
+ *              works or --timeout passes; exit status 0 when it worked.
+ *
+ * The first --warmup seconds of traffic are not measured; then a window of
+ * --duration seconds is.  With --pids PID,PID,... the utime+stime of those
+ * processes (from /proc/PID/stat) is read at both ends of the window.
+ * noise_pct is the CPU used during the window by everything but those,
+ * loadgen itself, --other-pids (the echo) and kernel threads, in % of one
+ * CPU (interrupt time left out): a figure taken while it is high is not
+ * worth much.
+ *
+ * Output: one line of key=value pairs on stdout; diagnostics on stderr.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "wsutil.h"
+
+#define RSZ (256 * 1024)
+#define PATSPAN 8192
+#define STREAM_OBUF (256 * 1024)
+#define MAX_OBUF (64u << 20)
+#define SEC 1000000000ull
+
+enum { M_PINGPONG, M_RATE, M_STREAM, M_IDLE, M_HANDSHAKE, M_PROBE };
+static const char *mode_names[] = { "pingpong", "rate", "stream", "idle", "handshake", "probe" };
+
+enum { ST_NONE, ST_CONNECTING, ST_UPGRADING, ST_OPEN, ST_CLOSING, ST_WAITEOF,
+       ST_DONE, ST_FAILED };
+
+enum { PH_CONNECT, PH_RUN, PH_HOLD, PH_VERIFY, PH_DRAIN, PH_EXIT };
+
+struct conn {
+	int fd;
+	uint32_t id, gen;
+	uint8_t st, rd, wr, rdhup;
+	uint8_t hdr_have, in_payload, ropcode, sending;
+	uint8_t skey[4];
+	uint8_t hdr[14];
+	char key[25];
+	uint16_t head_len;
+	char *head;
+	uint64_t t_conn;	/* connect() time */
+	uint64_t t_state;	/* when the current state began */
+	uint64_t retry_at;
+	/* output */
+	uint8_t *obuf;
+	size_t ocap, ooff, olen;
+	/* send side */
+	uint64_t sseq, spos;
+	/* in-flight messages: send (or scheduled) times, FIFO */
+	uint64_t *ts;
+	uint32_t tcap, thead, tcount;
+	/* receive side */
+	uint64_t rseq, rremain, rpos;
+	uint8_t ctl[125];
+	uint8_t verified, dirty;
+};
+
+/* options */
+static int mode = -1;
+static struct sockaddr_in target;
+static char target_str[80] = "127.0.0.1:9000";
+static const char *path = "/";
+static long nconns = 50;
+static uint64_t msize = 64;
+static double duration = 10, warmup = 1, rate = 20000, timeout_s = 10;
+static long window = 2;
+static long max_pending = 256;
+static int pids[64], npids;
+static int opids[64], nopids;	/* other bench processes (echo): for the noise figure */
+static const char *ready_file;
+static int verbose;
+
+/* state */
+static struct conn *C;
+static int ep;
+static uint8_t rbuf[RSZ];
+static uint8_t *pat;
+static int phase = PH_CONNECT;
+static uint64_t t_start, t_run, t_ws, t_we, t_deadline, t_hold_end;
+static uint64_t w_start, w_end;		/* actual window ends */
+static int in_window;
+static long next_start;			/* next connection to open */
+static long pending;			/* connecting or upgrading */
+static long established, n_open, n_verified;
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static volatile sig_atomic_t got_signal;
+static int *dirty_list;
+static long ndirty;
+static uint64_t rate_t0, rate_k;
+
+/* results */
+static uint64_t r_msgs, r_bytes, r_hs, r_errors, r_missed, r_close_to;
+static uint64_t cpu0, cpu1;
+static long rss0 = -1, rss1 = -1;
+
+/* ------------------------------------------------------------ histogram */
+
+#define HBUCKETS (2048 + 40 * 1024)
+static uint64_t hist[HBUCKETS], hist_n, hist_max;
+
+static void hist_add(uint64_t v)
+{
+	unsigned idx;
+
+	if (v < 2048) {
+		idx = (unsigned)v;
+	} else {
+		int msb = 63 - __builtin_clzll(v);
+		int shift = msb - 10;
+		idx = 2048 + (unsigned)(shift - 1) * 1024 + (unsigned)((v >> shift) - 1024);
+		if (idx >= HBUCKETS)
+			idx = HBUCKETS - 1;
+	}
+	hist[idx]++;
+	hist_n++;
+	if (v > hist_max)
+		hist_max = v;
+}
+
+static uint64_t hist_val(unsigned idx)
+{
+	unsigned shift;
+
+	if (idx < 2048)
+		return idx;
+	shift = (idx - 2048) / 1024 + 1;
+	return (((uint64_t)((idx - 2048) % 1024) + 1024) << shift) + ((1ull << shift) >> 1);
+}
+
+static double hist_pct(double q)
+{
+	uint64_t want, acc = 0;
+	unsigned i;
+
+	if (!hist_n)
+		return 0;
+	want = (uint64_t)(q * (double)hist_n);
+	if (want >= hist_n)
+		want = hist_n - 1;
+	for (i = 0; i < HBUCKETS; i++) {
+		acc += hist[i];
+		if (acc > want) {
+			uint64_t v = hist_val(i);
+			return (double)(v > hist_max ? hist_max : v);
+		}
+	}
+	return (double)hist_max;
+}
+
+/* ---------------------------------------------------------------- misc */
+
+static uint64_t rnd(void)
+{
+	uint64_t x = rng_state;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return rng_state = x;
+}
+
+static void die(const char *m) { perror(m); exit(2); }
+
+static void err(struct conn *c, const char *fmt, const char *detail)
+{
+	r_errors++;
+	if (r_errors <= 10 || verbose) {
+		fprintf(stderr, "loadgen: conn %ld: ", c ? (long)c->id : -1L);
+		fprintf(stderr, fmt, detail ? detail : "");
+		fputc('\n', stderr);
+	}
+}
+
+static uint64_t read_cpu_ticks_of(const int *list, int n_list)
+{
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < n_list; i++) {
+		char fn[64], buf[1024], *p;
+		unsigned long ut = 0, st = 0;
+		FILE *f;
+		size_t n;
+
+		snprintf(fn, sizeof fn, "/proc/%d/stat", list[i]);
+		if (!(f = fopen(fn, "r")))
+			continue;
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+				&ut, &st) == 2)
+			total += ut + st;
+	}
+	return total;
+}
+
+static uint64_t read_cpu_ticks(void) { return read_cpu_ticks_of(pids, npids); }
+
+/* busy ticks of the whole machine (all CPUs), steal included */
+static uint64_t read_machine_busy(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+		   &v[4], &v[5], &v[6], &v[7]) != 8)
+		v[0] = v[1] = v[2] = v[5] = v[6] = v[7] = 0;
+	fclose(f);
+	/* user nice system, steal; irq and softirq are left out (network
+	 * processing of the bench's own packets lands there) */
+	return v[0] + v[1] + v[2] + v[7];
+}
+
+/* ticks used by kernel threads (ksoftirqd, kworkers, RCU): also not noise */
+static uint64_t read_kthread_ticks(void)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	uint64_t total = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char fn[300], buf[1024], *p;
+		unsigned long flags = 0, ut = 0, st = 0;
+		FILE *f;
+		size_t n;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(fn, sizeof fn, "/proc/%s/stat", e->d_name);
+		if (!(f = fopen(fn, "r")))
+			continue;
+		n = fread(buf, 1, sizeof buf - 1, f);
+		fclose(f);
+		buf[n] = 0;
+		p = strrchr(buf, ')');
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %lu %lu",
+				&flags, &ut, &st) == 3 && (flags & 0x00200000))	/* PF_KTHREAD */
+			total += ut + st;
+	}
+	closedir(d);
+	return total;
+}
+
+/* CPU ticks used by processes other than the bench's during the window */
+static uint64_t noise0, noise1;
+static uint64_t noise_sample(void)
+{
+	int self = getpid();
+	return read_machine_busy() - read_cpu_ticks() - read_cpu_ticks_of(opids, nopids) -
+	       read_cpu_ticks_of(&self, 1) - read_kthread_ticks();
+}
+
+static long read_rss_kib(void)
+{
+	long total = 0;
+	int i;
+
+	for (i = 0; i < npids; i++) {
+		char fn[64], line[256];
+		FILE *f;
+
+		snprintf(fn, sizeof fn, "/proc/%d/status", pids[i]);
+		if (!(f = fopen(fn, "r")))
+			continue;
+		while (fgets(line, sizeof line, f))
+			if (!strncmp(line, "VmRSS:", 6)) {
+				total += atol(line + 6);
+				break;
+			}
+		fclose(f);
+	}
+	return total;
+}
+
+static int parse_addr(const char *s, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *c = strrchr(s, ':');
+
+	if (!c || (size_t)(c - s) >= sizeof host)
+		return -1;
+	memcpy(host, s, (size_t)(c - s));
+	host[c - s] = 0;
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)atoi(c + 1));
+	return inet_pton(AF_INET, *host ? host : "127.0.0.1", &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+/* --------------------------------------------------------- the payload */
+
+static uint32_t pat_off(uint32_t id, uint64_t seq)
+{
+	return (uint32_t)((id * 2654435761u) ^ (uint32_t)(seq * 40503u)) % PATSPAN;
+}
+
+/* payload bytes [pos, pos+n) of message seq on conn id, masked with key */
+static void gen_masked(uint8_t *dst, uint32_t id, uint64_t seq, uint64_t pos, size_t n,
+		       const uint8_t key[4])
+{
+	ws_mask_copy(dst, pat + pat_off(id, seq) + pos, n, key, pos);
+	if (msize >= 8 && pos < 8) {
+		uint64_t i;
+		for (i = pos; i < 8 && i < pos + n; i++)
+			dst[i - pos] = (uint8_t)(seq >> (8 * i)) ^ key[i & 3];
+	}
+}
+
+static int check_payload(const uint8_t *src, uint32_t id, uint64_t seq, uint64_t pos, size_t n)
+{
+	size_t skip = 0;
+
+	if (msize >= 8 && pos < 8) {
+		uint64_t i;
+		for (i = pos; i < 8 && i < pos + n; i++, skip++)
+			if (src[skip] != (uint8_t)(seq >> (8 * i)))
+				return -1;
+	}
+	return memcmp(src + skip, pat + pat_off(id, seq) + pos + skip, n - skip) ? -1 : 0;
+}
+
+/* --------------------------------------------------------------- output */
+
+static int obuf_reserve(struct conn *c, size_t need)
+{
+	if (c->ocap - c->ooff - c->olen >= need)
+		return 0;
+	if (c->ooff) {
+		memmove(c->obuf, c->obuf + c->ooff, c->olen);
+		c->ooff = 0;
+		if (c->ocap - c->olen >= need)
+			return 0;
+	}
+	{
+		size_t ncap = c->ocap ? c->ocap : 4096;
+		uint8_t *nb;
+		while (ncap - c->olen < need)
+			ncap *= 2;
+		if (ncap > MAX_OBUF)
+			return -1;
+		if (!(nb = realloc(c->obuf, ncap)))
+			die("realloc");
+		c->obuf = nb;
+		c->ocap = ncap;
+	}
+	return 0;
+}
+
+static size_t put_header(uint8_t *h, int opcode, uint64_t len, const uint8_t key[4])
+{
+	size_t n;
+
+	h[0] = (uint8_t)(0x80 | opcode);
+	if (len < 126) {
+		h[1] = (uint8_t)(0x80 | len);
+		n = 2;
+	} else if (len < 65536) {
+		h[1] = 0x80 | 126;
+		h[2] = (uint8_t)(len >> 8);
+		h[3] = (uint8_t)len;
+		n = 4;
+	} else {
+		int i;
+		h[1] = 0x80 | 127;
+		for (i = 0; i < 8; i++)
+			h[2 + i] = (uint8_t)(len >> (56 - 8 * i));
+		n = 10;
+	}
+	memcpy(h + n, key, 4);
+	return n + 4;
+}
+
+static void new_key(uint8_t key[4])
+{
+	uint32_t k = (uint32_t)rnd();
+	memcpy(key, &k, 4);
+}
+
+/* Queue one whole message (small sizes); ts = its send or scheduled time. */
+static int queue_msg(struct conn *c, uint64_t ts)
+{
+	uint8_t key[4], *p;
+
+	if (c->tcount == c->tcap) {
+		r_missed++;
+		return -1;
+	}
+	if (obuf_reserve(c, msize + 14) < 0) {
+		r_missed++;
+		return -1;
+	}
+	new_key(key);
+	p = c->obuf + c->ooff + c->olen;
+	p += put_header(p, 2, msize, key);
+	gen_masked(p, c->id, c->sseq, 0, msize, key);
+	c->olen = (size_t)(p + msize - (c->obuf + c->ooff));
+	c->ts[(c->thead + c->tcount) % c->tcap] = ts;
+	c->tcount++;
+	c->sseq++;
+	return 0;
+}
+
+static void queue_close(struct conn *c)
+{
+	uint8_t key[4], *p, code[2] = { 0x03, 0xe8 };	/* 1000 */
+
+	if (obuf_reserve(c, 8) < 0)
+		return;
+	new_key(key);
+	p = c->obuf + c->ooff + c->olen;
+	p += put_header(p, 8, 2, key);
+	ws_mask_copy(p, code, 2, key, 0);
+	c->olen += 8;
+	c->st = ST_CLOSING;
+	c->t_state = now_ns();
+}
+
+/* stream mode: fill the output buffer with message bytes */
+static void produce_stream(struct conn *c)
+{
+	if (c->st != ST_OPEN || (phase != PH_RUN && !c->sending))
+		return;
+	for (;;) {
+		size_t room, take;
+		uint8_t *p;
+
+		if (c->ooff && c->olen < c->ocap / 2) {
+			memmove(c->obuf, c->obuf + c->ooff, c->olen);
+			c->ooff = 0;
+		}
+		room = c->ocap - c->ooff - c->olen;
+		if (!c->sending) {
+			if (phase != PH_RUN || c->tcount >= (uint32_t)window || room < 14)
+				return;
+			new_key(c->skey);
+			c->olen += put_header(c->obuf + c->ooff + c->olen, 2, msize, c->skey);
+			room = c->ocap - c->ooff - c->olen;
+			c->ts[(c->thead + c->tcount) % c->tcap] = now_ns();
+			c->tcount++;
+			c->sending = 1;
+			c->spos = 0;
+		}
+		take = room < msize - c->spos ? room : (size_t)(msize - c->spos);
+		if (!take)
+			return;
+		p = c->obuf + c->ooff + c->olen;
+		gen_masked(p, c->id, c->sseq, c->spos, take, c->skey);
+		c->olen += take;
+		c->spos += take;
+		if (c->spos == msize) {
+			c->sending = 0;
+			c->sseq++;
+		}
+	}
+}
+
+static void conn_fail(struct conn *c, const char *why, const char *detail);
+
+/* write what is queued (producing more in stream mode) */
+static void flush(struct conn *c)
+{
+	for (;;) {
+		ssize_t n;
+
+		if (mode == M_STREAM)
+			produce_stream(c);
+		if (!c->olen || !c->wr)
+			return;
+		n = write(c->fd, c->obuf + c->ooff, c->olen);
+		if (n > 0) {
+			c->ooff += (size_t)n;
+			c->olen -= (size_t)n;
+			if (!c->olen) {
+				c->ooff = 0;
+			} else {
+				c->wr = 0;	/* short write: the socket buffer is full */
+				if (mode != M_STREAM)
+					return;
+			}
+		} else if (n < 0 && errno == EINTR) {
+			continue;
+		} else if (n < 0 && errno == EAGAIN) {
+			c->wr = 0;
+			return;
+		} else {
+			conn_fail(c, "write: %s", strerror(errno));
+			return;
+		}
+	}
+}
+
+/* -------------------------------------------------------- connections */
+
+static void conn_release(struct conn *c)
+{
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->st == ST_CONNECTING || c->st == ST_UPGRADING)
+		pending--;
+	if (c->st == ST_OPEN || c->st == ST_CLOSING || c->st == ST_WAITEOF)
+		n_open--;
+	free(c->head);
+	c->head = NULL;
+	c->head_len = 0;
+	c->olen = c->ooff = 0;
+	c->tcount = c->thead = 0;
+	c->hdr_have = c->in_payload = c->sending = 0;
+	c->rd = c->wr = c->rdhup = 0;
+	c->gen++;
+}
+
+static void conn_fail(struct conn *c, const char *why, const char *detail)
+{
+	if (c->st == ST_FAILED || c->st == ST_DONE || c->st == ST_NONE)
+		return;
+	err(c, why, detail);
+	conn_release(c);
+	c->st = ST_FAILED;
+	c->retry_at = now_ns() + SEC / 10;
+}
+
+static void conn_start(struct conn *c)
+{
+	int one = 1, r;
+	struct epoll_event ev;
+	uint8_t kb[16];
+	uint64_t a = rnd(), b = rnd();
+
+	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0) {
+		c->st = ST_FAILED;
+		c->retry_at = now_ns() + SEC / 10;
+		err(c, "socket: %s", strerror(errno));
+		return;
+	}
+	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	c->t_conn = c->t_state = now_ns();
+	c->st = ST_CONNECTING;
+	pending++;
+	memcpy(kb, &a, 8);
+	memcpy(kb + 8, &b, 8);
+	base64_encode(kb, 16, c->key);
+	c->rseq = c->sseq = 0;
+	c->verified = 0;
+	r = connect(c->fd, (struct sockaddr *)&target, sizeof target);
+	if (r < 0 && errno != EINPROGRESS) {
+		conn_fail(c, "connect: %s", strerror(errno));
+		return;
+	}
+	/* a completed connect still reports EPOLLOUT: the edge is the add */
+	ev.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
+	ev.data.u64 = (uint64_t)c->id | (uint64_t)c->gen << 32;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev) < 0)
+		die("epoll_ctl");
+}
+
+static void send_request(struct conn *c)
+{
+	int n;
+
+	obuf_reserve(c, 512);
+	n = snprintf((char *)c->obuf + c->ooff + c->olen, 512,
+		     "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+		     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+		     "Sec-WebSocket-Version: 13\r\nUser-Agent: wsproxy-bench\r\n\r\n",
+		     path, target_str, c->key);
+	c->olen += (size_t)n;
+	c->st = ST_UPGRADING;
+	c->t_state = now_ns();
+	flush(c);
+}
+
+static void conn_opened(struct conn *c)
+{
+	uint64_t now = now_ns();
+
+	pending--;
+	n_open++;
+	c->st = ST_OPEN;
+	c->t_state = now;
+	if (mode == M_HANDSHAKE) {
+		if (in_window)
+			hist_add(now - c->t_conn);
+		queue_msg(c, now);
+	} else {
+		established++;
+		if (mode == M_PINGPONG && phase == PH_RUN)
+			queue_msg(c, now);
+	}
+}
+
+/* a complete echoed data message */
+static void msg_done(struct conn *c)
+{
+	uint64_t now = now_ns(), ts = c->ts[c->thead];
+
+	c->thead = (c->thead + 1) % c->tcap;
+	c->tcount--;
+	c->rseq++;
+	if (in_window && mode != M_HANDSHAKE) {
+		r_msgs++;
+		hist_add(now - ts);
+	} else if (in_window) {
+		r_msgs++;
+	}
+	switch (mode) {
+	case M_PINGPONG:
+		if (phase == PH_RUN)
+			queue_msg(c, now);
+		else if (phase == PH_DRAIN)
+			queue_close(c);
+		break;
+	case M_RATE:
+	case M_STREAM:
+		if (phase == PH_DRAIN && !c->tcount && !c->sending)
+			queue_close(c);
+		break;
+	case M_HANDSHAKE:
+		queue_close(c);
+		break;
+	case M_IDLE:
+		c->verified = 1;
+		n_verified++;
+		if (phase == PH_DRAIN)
+			queue_close(c);
+		break;
+	}
+}
+
+static void closed_cleanly(struct conn *c)
+{
+	conn_release(c);
+	c->st = ST_DONE;
+	if (mode == M_HANDSHAKE) {
+		if (in_window)
+			r_hs++;
+		if (phase == PH_RUN)
+			conn_start(c);
+	}
+}
+
+/* parse frames from the server */
+static void frames(struct conn *c, const uint8_t *p, size_t n)
+{
+	while (n > 0 && c->st >= ST_OPEN && c->st <= ST_WAITEOF) {
+		if (!c->in_payload) {
+			size_t need = 2;
+			uint64_t len;
+			int op;
+
+			while (n > 0) {
+				if (c->hdr_have >= 2) {
+					uint8_t l = c->hdr[1] & 0x7f;
+					need = 2 + (l == 126 ? 2u : l == 127 ? 8u : 0u);
+					if (c->hdr[1] & 0x80)
+						need += 4;
+				}
+				if (c->hdr_have >= need)
+					break;
+				c->hdr[c->hdr_have++] = *p++;
+				n--;
+			}
+			if (c->hdr_have >= 2) {
+				uint8_t l = c->hdr[1] & 0x7f;
+				need = 2 + (l == 126 ? 2u : l == 127 ? 8u : 0u);
+				if (c->hdr[1] & 0x80)
+					need += 4;
+			}
+			if (c->hdr_have < need)
+				return;
+			c->hdr_have = 0;
+			if (c->hdr[1] & 0x80) {
+				conn_fail(c, "masked frame from server%s", NULL);
+				return;
+			}
+			if (c->hdr[0] & 0x70) {
+				conn_fail(c, "RSV bits set%s", NULL);
+				return;
+			}
+			op = c->hdr[0] & 0x0f;
+			len = c->hdr[1] & 0x7f;
+			if (len == 126) {
+				len = (uint64_t)c->hdr[2] << 8 | c->hdr[3];
+			} else if (len == 127) {
+				int i;
+				len = 0;
+				for (i = 0; i < 8; i++)
+					len = len << 8 | c->hdr[2 + i];
+			}
+			c->ropcode = (uint8_t)op;
+			if (op >= 8) {
+				if (len > 125 || !(c->hdr[0] & 0x80)) {
+					conn_fail(c, "bad control frame%s", NULL);
+					return;
+				}
+			} else {
+				if (op != 2 || !(c->hdr[0] & 0x80)) {
+					conn_fail(c, "unexpected data frame (opcode/fin)%s", NULL);
+					return;
+				}
+				if (len != msize) {
+					conn_fail(c, "echoed message has the wrong length%s", NULL);
+					return;
+				}
+				if (!c->tcount) {
+					conn_fail(c, "echo of a message never sent%s", NULL);
+					return;
+				}
+			}
+			c->rremain = len;
+			c->rpos = 0;
+			c->in_payload = 1;
+		}
+		{
+			size_t take = n < c->rremain ? n : (size_t)c->rremain;
+			if (c->ropcode >= 8) {
+				memcpy(c->ctl + c->rpos, p, take);
+			} else {
+				if (check_payload(p, c->id, c->rseq, c->rpos, take) < 0) {
+					conn_fail(c, "echoed payload differs from what was sent%s", NULL);
+					return;
+				}
+				if (in_window)
+					r_bytes += take;
+			}
+			c->rpos += take;
+			c->rremain -= take;
+			p += take;
+			n -= take;
+			if (c->rremain)
+				return;
+			c->in_payload = 0;
+			if (c->ropcode == 8) {
+				if (c->st == ST_CLOSING) {
+					c->st = ST_WAITEOF;
+					c->t_state = now_ns();
+				} else {
+					char code[16];
+					snprintf(code, sizeof code, "%d", c->rpos >= 2 ?
+						 c->ctl[0] << 8 | c->ctl[1] : 1005);
+					conn_fail(c, "unexpected close frame from server, code %s", code);
+					return;
+				}
+			} else if (c->ropcode < 8) {
+				msg_done(c);
+			}
+		}
+	}
+}
+
+static void upgrade_response(struct conn *c, const uint8_t *p, size_t n)
+{
+	size_t take = n, hl, vl;
+	const char *v;
+	char acc[29];
+
+	if (!c->head && !(c->head = malloc(4096)))
+		die("malloc");
+	if (take > 4096u - c->head_len)
+		take = 4096u - c->head_len;
+	memcpy(c->head + c->head_len, p, take);
+	hl = http_head_len(c->head, c->head_len + take);
+	if (!hl) {
+		c->head_len = (uint16_t)(c->head_len + take);
+		if (c->head_len == 4096)
+			conn_fail(c, "response head too large%s", NULL);
+		return;
+	}
+	if (hl < 12 || memcmp(c->head, "HTTP/1.1 101", 12)) {
+		char line[64];
+		size_t i;
+		for (i = 0; i < sizeof line - 1 && i < hl && c->head[i] != '\r'; i++)
+			line[i] = c->head[i];
+		line[i] = 0;
+		conn_fail(c, "upgrade refused: %s", line);
+		return;
+	}
+	ws_accept(c->key, 24, acc);
+	v = http_find_header(c->head, hl, "sec-websocket-accept", &vl);
+	if (!v || vl != 28 || memcmp(v, acc, 28)) {
+		conn_fail(c, "bad Sec-WebSocket-Accept%s", NULL);
+		return;
+	}
+	{
+		size_t used = hl - c->head_len;
+		free(c->head);
+		c->head = NULL;
+		c->head_len = 0;
+		conn_opened(c);
+		if (used < n)
+			frames(c, p + used, n - used);
+	}
+}
+
+static void on_event(struct conn *c, uint32_t e)
+{
+	if (c->st == ST_CONNECTING) {
+		int er = 0;
+		socklen_t el = sizeof er;
+		if (!(e & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+			return;
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &er, &el);
+		if (er) {
+			conn_fail(c, "connect: %s", strerror(er));
+			return;
+		}
+		c->wr = 1;
+		send_request(c);
+	}
+	if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->rd = 1;
+	if (e & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		c->rdhup = 1;
+	if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
+		c->wr = 1;
+	while (c->rd && c->fd >= 0) {
+		ssize_t n = read(c->fd, rbuf, RSZ);
+		if (n > 0) {
+			if ((size_t)n < RSZ && !c->rdhup)
+				c->rd = 0;
+			if (c->st == ST_UPGRADING)
+				upgrade_response(c, rbuf, (size_t)n);
+			else
+				frames(c, rbuf, (size_t)n);
+		} else if (n == 0) {
+			if (c->st == ST_WAITEOF)
+				closed_cleanly(c);
+			else if (c->st == ST_UPGRADING)
+				conn_fail(c, "connection closed during the upgrade%s", NULL);
+			else if (c->st == ST_CLOSING)
+				conn_fail(c, "connection closed without a close frame%s", NULL);
+			else
+				conn_fail(c, "connection closed by the server%s", NULL);
+			return;
+		} else if (errno == EINTR) {
+			continue;
+		} else if (errno == EAGAIN) {
+			c->rd = 0;
+		} else {
+			conn_fail(c, "read: %s", strerror(errno));
+			return;
+		}
+	}
+	if (c->fd >= 0)
+		flush(c);
+}
+
+/* ------------------------------------------------------------ phases */
+
+static void start_more(void)
+{
+	while (next_start < nconns && pending < max_pending)
+		conn_start(&C[next_start++]);
+}
+
+static void open_window(uint64_t now)
+{
+	cpu0 = read_cpu_ticks();
+	noise0 = noise_sample();
+	w_start = now;
+	in_window = 1;
+}
+
+static void close_window(uint64_t now)
+{
+	in_window = 0;
+	w_end = now;
+	cpu1 = read_cpu_ticks();
+	noise1 = noise_sample();
+	if (npids)
+		rss1 = read_rss_kib();
+}
+
+static void begin_drain(uint64_t now)
+{
+	long i;
+
+	phase = PH_DRAIN;
+	t_deadline = now + (uint64_t)(timeout_s * SEC);
+	for (i = 0; i < nconns; i++) {
+		struct conn *c = &C[i];
+		if (c->st == ST_OPEN && !c->tcount && !c->sending) {
+			queue_close(c);
+			flush(c);
+		}
+	}
+}
+
+static int all_finished(void)
+{
+	long i;
+
+	for (i = 0; i < nconns; i++)
+		if (C[i].st != ST_DONE && C[i].st != ST_FAILED && C[i].st != ST_NONE)
+			return 0;
+	return 1;
+}
+
+static void rate_tick(uint64_t now)
+{
+	long i;
+
+	while (rate_t0 + (uint64_t)((double)rate_k * 1e9 / rate) <= now) {
+		uint64_t sched = rate_t0 + (uint64_t)((double)rate_k * 1e9 / rate);
+		struct conn *c = &C[rate_k % (uint64_t)nconns];
+		rate_k++;
+		if (c->st != ST_OPEN) {
+			r_missed++;
+			continue;
+		}
+		if (queue_msg(c, sched) == 0 && !c->dirty) {
+			c->dirty = 1;
+			dirty_list[ndirty++] = (int)c->id;
+		}
+	}
+	for (i = 0; i < ndirty; i++) {
+		struct conn *c = &C[dirty_list[i]];
+		c->dirty = 0;
+		if (c->fd >= 0)
+			flush(c);
+	}
+	ndirty = 0;
+}
+
+static void scan_timeouts(uint64_t now)
+{
+	long i;
+
+	for (i = 0; i < nconns; i++) {
+		struct conn *c = &C[i];
+		uint64_t age = now - c->t_state;
+		switch (c->st) {
+		case ST_CONNECTING:
+		case ST_UPGRADING:
+			if (age > (uint64_t)(timeout_s * SEC))
+				conn_fail(c, "handshake timed out%s", NULL);
+			break;
+		case ST_CLOSING:
+		case ST_WAITEOF:
+			if (age > (uint64_t)(timeout_s * SEC)) {
+				r_close_to++;
+				conn_fail(c, c->st == ST_CLOSING ? "no close frame back%s" :
+					  "server did not close the TCP connection%s", NULL);
+			}
+			break;
+		case ST_FAILED:
+			if (mode == M_HANDSHAKE && phase == PH_RUN && now >= c->retry_at)
+				conn_start(c);
+			break;
+		}
+	}
+}
+
+static void on_signal(int s) { got_signal = s; }
+
+/* ------------------------------------------------------------- probe */
+
+static int probe_once(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok = 0;
+	struct timeval tv = { 2, 0 };
+	char req[512], resp[4096], acc[29];
+	uint8_t kb[16], frame[64], key[4], echo[64];
+	uint64_t a = rnd(), b = rnd();
+	char k[25];
+	size_t got = 0, hl = 0, vl, i;
+	const char *v;
+	ssize_t n;
+
+	if (fd < 0)
+		return 0;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (connect(fd, (struct sockaddr *)&target, sizeof target) < 0)
+		goto out;
+	memcpy(kb, &a, 8);
+	memcpy(kb + 8, &b, 8);
+	base64_encode(kb, 16, k);
+	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
+		     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
+		     "Sec-WebSocket-Version: 13\r\n\r\n", path, target_str, k);
+	if (write(fd, req, (size_t)n) != n)
+		goto out;
+	while (!hl && got < sizeof resp) {
+		n = read(fd, resp + got, sizeof resp - got);
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+		hl = http_head_len(resp, got);
+	}
+	if (!hl || memcmp(resp, "HTTP/1.1 101", 12)) {
+		if (verbose)
+			fprintf(stderr, "loadgen: probe: %.40s\n", resp);
+		goto out;
+	}
+	ws_accept(k, 24, acc);
+	v = http_find_header(resp, hl, "sec-websocket-accept", &vl);
+	if (!v || vl != 28 || memcmp(v, acc, 28))
+		goto out;
+	new_key(key);
+	i = put_header(frame, 2, 16, key);
+	for (vl = 0; vl < 16; vl++)
+		frame[i + vl] = (uint8_t)('a' + vl) ^ key[vl & 3];
+	if (write(fd, frame, i + 16) != (ssize_t)(i + 16))
+		goto out;
+	got -= hl;
+	memmove(echo, resp + hl, got < sizeof echo ? got : sizeof echo);
+	while (got < 18) {
+		n = read(fd, echo + got, sizeof echo - got);
+		if (n <= 0)
+			goto out;
+		got += (size_t)n;
+	}
+	if (echo[0] != 0x82 || echo[1] != 16)
+		goto out;
+	for (vl = 0; vl < 16; vl++)
+		if (echo[2 + vl] != 'a' + vl)
+			goto out;
+	i = put_header(frame, 8, 2, key);
+	frame[i] = 0x03 ^ key[0];
+	frame[i + 1] = 0xe8 ^ key[1];
+	if (write(fd, frame, i + 2) != (ssize_t)(i + 2))
+		goto out;
+	n = read(fd, echo, sizeof echo);	/* close frame back, best effort */
+	ok = 1;
+out:
+	close(fd);
+	return ok;
+}
+
+/* -------------------------------------------------------------- main */
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: loadgen --mode pingpong|rate|stream|idle|handshake|probe --target HOST:PORT\n"
+		"  [--path /] [--conns N] [--size BYTES] [--duration S] [--warmup S]\n"
+		"  [--rate MSGS_PER_S] [--window MSGS] [--max-pending N] [--timeout S]\n"
+		"  [--pids PID,PID,...] [--other-pids PID,...] [--ready-file PATH] [-v]\n");
+	exit(64);
+}
+
+int main(int argc, char **argv)
+{
+	struct epoll_event evs[1024];
+	struct rlimit rl;
+	uint64_t next_scan = 0, hard_end;
+	int i;
+	double wsec;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "-v")) {
+			verbose = 1;
+			continue;
+		}
+		if (!v)
+			usage();
+		i++;
+		if (!strcmp(a, "--mode")) {
+			int m;
+			for (m = 0; m < 6; m++)
+				if (!strcmp(v, mode_names[m]))
+					mode = m;
+		} else if (!strcmp(a, "--target")) {
+			snprintf(target_str, sizeof target_str, "%s", v);
+			if (parse_addr(v, &target) < 0)
+				usage();
+		} else if (!strcmp(a, "--path")) {
+			path = v;
+		} else if (!strcmp(a, "--conns")) {
+			nconns = atol(v);
+		} else if (!strcmp(a, "--size")) {
+			msize = strtoull(v, NULL, 0);
+		} else if (!strcmp(a, "--duration")) {
+			duration = atof(v);
+		} else if (!strcmp(a, "--warmup")) {
+			warmup = atof(v);
+		} else if (!strcmp(a, "--rate")) {
+			rate = atof(v);
+		} else if (!strcmp(a, "--window")) {
+			window = atol(v);
+		} else if (!strcmp(a, "--max-pending")) {
+			max_pending = atol(v);
+		} else if (!strcmp(a, "--timeout")) {
+			timeout_s = atof(v);
+		} else if (!strcmp(a, "--ready-file")) {
+			ready_file = v;
+		} else if (!strcmp(a, "--pids") || !strcmp(a, "--other-pids")) {
+			char *s = strdup(v), *tok, *save = NULL;
+			int *arr = a[2] == 'p' ? pids : opids, *cnt = a[2] == 'p' ? &npids : &nopids;
+			for (tok = strtok_r(s, ", ", &save); tok && *cnt < 64;
+			     tok = strtok_r(NULL, ", ", &save))
+				if (atoi(tok) > 0)
+					arr[(*cnt)++] = atoi(tok);
+			free(s);
+		} else {
+			usage();
+		}
+	}
+	if (mode < 0 || nconns < 1 || msize < 1 || msize > (1ull << 31) || window < 1 ||
+	    rate <= 0 || duration < 0 || warmup < 0 || max_pending < 1)
+		usage();
+	if (!target.sin_port && parse_addr(target_str, &target) < 0)
+		usage();
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGUSR1, on_signal);
+	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	rng_state ^= now_ns() * 0x2545F4914F6CDD1Dull ^ (uint64_t)getpid() << 32;
+	if (!rng_state)
+		rng_state = 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	if (mode == M_PROBE) {
+		uint64_t end = now_ns() + (uint64_t)(timeout_s * SEC);
+		do {
+			if (probe_once())
+				return 0;
+			usleep(50000);
+		} while (now_ns() < end);
+		fprintf(stderr, "loadgen: probe of %s failed for %.1f s\n", target_str, timeout_s);
+		return 1;
+	}
+
+	if ((long)rl.rlim_cur > 0 && nconns > (long)rl.rlim_cur - 32) {
+		fprintf(stderr, "loadgen: %ld connections need more than the fd limit %ld\n",
+			nconns, (long)rl.rlim_cur);
+		return 64;
+	}
+	pat = malloc(msize + PATSPAN + 8);
+	C = calloc((size_t)nconns, sizeof *C);
+	dirty_list = calloc((size_t)nconns, sizeof *dirty_list);
+	if (!pat || !C || !dirty_list)
+		die("malloc");
+	for (i = 0; i < (int)(msize + PATSPAN + 8); i++)
+		pat[i] = (uint8_t)(rnd() >> 24);
+	for (i = 0; i < nconns; i++) {
+		struct conn *c = &C[i];
+		c->id = (uint32_t)i;
+		c->fd = -1;
+		if (mode == M_RATE) {
+			double per = rate / (double)nconns;
+			c->tcap = (uint32_t)(64 + 4 * per);
+			if (c->tcap > 8192)
+				c->tcap = 8192;
+		} else {
+			c->tcap = mode == M_STREAM ? (uint32_t)window + 1 : 4;
+		}
+		c->ts = malloc(c->tcap * sizeof *c->ts);
+		if (!c->ts)
+			die("malloc");
+		if (mode == M_STREAM) {
+			c->obuf = malloc(STREAM_OBUF);
+			c->ocap = STREAM_OBUF;
+			if (!c->obuf)
+				die("malloc");
+		}
+	}
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	if (npids)
+		rss0 = read_rss_kib();
+
+	t_start = now_ns();
+	hard_end = t_start + (uint64_t)((warmup + duration + 4 * timeout_s + 60) * SEC);
+	if (mode == M_HANDSHAKE) {
+		phase = PH_RUN;
+		t_run = t_start;
+		t_ws = t_run + (uint64_t)(warmup * SEC);
+		t_we = t_ws + (uint64_t)(duration * SEC);
+	}
+	start_more();
+
+	for (;;) {
+		uint64_t now = now_ns(), wake;
+		struct timespec tsp;
+		int n;
+
+		if (got_signal && phase != PH_DRAIN && phase != PH_VERIFY) {
+			if (phase == PH_HOLD) {
+				t_hold_end = now;
+			} else {
+				fprintf(stderr, "loadgen: signal %d, stopping early\n", (int)got_signal);
+				if (in_window)
+					close_window(now);
+				r_errors++;
+				begin_drain(now);
+			}
+			got_signal = 0;
+		}
+		if (now > hard_end) {
+			fprintf(stderr, "loadgen: hard time limit reached\n");
+			if (in_window)
+				close_window(now);
+			r_errors++;
+			break;
+		}
+		if (now >= next_scan) {
+			scan_timeouts(now);
+			next_scan = now + SEC / 10;
+		}
+		if (phase == PH_CONNECT) {
+			start_more();
+			if (next_start == nconns && pending == 0) {
+				if (mode == M_IDLE) {
+					fprintf(stderr, "loadgen: established %ld of %ld connections, holding\n",
+						established, nconns);
+					if (ready_file) {
+						FILE *f = fopen(ready_file, "w");
+						if (f) {
+							fprintf(f, "%ld\n", established);
+							fclose(f);
+						}
+					}
+					phase = PH_HOLD;
+					t_ws = now + SEC;	/* RSS sample after settling */
+					t_hold_end = now + (uint64_t)(duration * SEC);
+					if (t_hold_end < t_ws + SEC / 10)
+						t_hold_end = t_ws + SEC / 10;
+				} else {
+					long k;
+					phase = PH_RUN;
+					t_run = now;
+					t_ws = now + (uint64_t)(warmup * SEC);
+					t_we = t_ws + (uint64_t)(duration * SEC);
+					rate_t0 = now;
+					for (k = 0; k < nconns; k++) {
+						struct conn *c = &C[k];
+						if (c->st != ST_OPEN)
+							continue;
+						if (mode == M_PINGPONG)
+							queue_msg(c, now_ns());
+						flush(c);
+					}
+				}
+			}
+		}
+		if (phase == PH_RUN) {
+			if (!in_window && !w_start && now >= t_ws)
+				open_window(now);
+			if (now >= t_we) {
+				close_window(now);
+				begin_drain(now);
+			} else if (mode == M_RATE) {
+				rate_tick(now);
+			}
+		}
+		if (phase == PH_HOLD) {
+			if (rss1 < 0 && now >= t_ws) {
+				rss1 = npids ? read_rss_kib() : -1;
+				if (rss1 < 0)
+					rss1 = 0;
+			}
+			if (now >= t_hold_end && rss1 >= 0) {
+				long k;
+				phase = PH_VERIFY;
+				t_deadline = now + (uint64_t)(timeout_s * SEC);
+				for (k = 0; k < nconns; k++) {
+					struct conn *c = &C[k];
+					if (c->st != ST_OPEN)
+						continue;
+					queue_msg(c, now);
+					flush(c);
+				}
+			}
+		}
+		if (phase == PH_VERIFY) {
+			if (n_verified >= n_open || now >= t_deadline)
+				begin_drain(now);
+		}
+		if (phase == PH_DRAIN) {
+			if (all_finished())
+				break;
+			if (now >= t_deadline) {
+				long k, left = 0;
+				for (k = 0; k < nconns; k++)
+					if (C[k].st != ST_DONE && C[k].st != ST_FAILED && C[k].st != ST_NONE) {
+						left++;
+						conn_release(&C[k]);
+						C[k].st = ST_DONE;
+					}
+				fprintf(stderr, "loadgen: %ld connections did not finish closing\n", left);
+				r_close_to += (uint64_t)left;
+				r_errors += (uint64_t)left;
+				break;
+			}
+		}
+
+		wake = next_scan;
+		if (phase == PH_RUN) {
+			if (!w_start && t_ws < wake)
+				wake = t_ws;
+			if (t_we < wake)
+				wake = t_we;
+			if (mode == M_RATE) {
+				uint64_t nx = rate_t0 + (uint64_t)((double)rate_k * 1e9 / rate);
+				if (nx < wake)
+					wake = nx;
+			}
+		} else if (phase == PH_HOLD) {
+			if (rss1 < 0 && t_ws < wake)
+				wake = t_ws;
+			if (t_hold_end < wake)
+				wake = t_hold_end;
+		}
+		now = now_ns();
+		wake = wake > now ? wake - now : 0;
+		tsp.tv_sec = (time_t)(wake / SEC);
+		tsp.tv_nsec = (long)(wake % SEC);
+		n = epoll_pwait2(ep, evs, 1024, &tsp, NULL);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("epoll_pwait2");
+		}
+		for (i = 0; i < n; i++) {
+			uint64_t d = evs[i].data.u64;
+			struct conn *c = &C[(uint32_t)d];
+			if ((uint32_t)(d >> 32) != c->gen || c->fd < 0)
+				continue;
+			on_event(c, evs[i].events);
+		}
+		if (mode == M_IDLE && phase == PH_CONNECT)
+			start_more();
+	}
+
+	wsec = w_end > w_start ? (double)(w_end - w_start) / 1e9 : 0;
+	{
+		long hz = sysconf(_SC_CLK_TCK);
+		double cpu_us = npids ? (double)(cpu1 - cpu0) * 1e6 / (double)hz : 0;
+		double per = 0;
+
+		printf("mode=%s target=%s conns=%ld size=%llu", mode_names[mode], target_str, nconns,
+		       (unsigned long long)msize);
+		if (mode == M_RATE)
+			printf(" rate=%.0f", rate);
+		if (mode == M_IDLE) {
+			printf(" established=%ld verified=%ld", established, n_verified);
+			if (npids) {
+				printf(" rss_before_kib=%ld rss_hold_kib=%ld", rss0, rss1);
+				if (established > 0)
+					printf(" kib_per_conn=%.2f",
+					       (double)(rss1 - rss0) / (double)established);
+			}
+		} else {
+			if (mode != M_HANDSHAKE)
+				printf(" established=%ld", established);
+			printf(" window_s=%.3f msgs=%llu bytes=%llu msgs_s=%.1f MB_s=%.2f",
+			       wsec, (unsigned long long)r_msgs, (unsigned long long)r_bytes,
+			       wsec > 0 ? (double)r_msgs / wsec : 0,
+			       wsec > 0 ? (double)r_bytes / wsec / 1e6 : 0);
+			printf(" p50_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
+			       hist_pct(0.50) / 1e3, hist_pct(0.99) / 1e3, hist_pct(0.999) / 1e3,
+			       (double)hist_max / 1e3);
+			if (mode == M_HANDSHAKE)
+				printf(" handshakes=%llu hs_s=%.1f", (unsigned long long)r_hs,
+				       wsec > 0 ? (double)r_hs / wsec : 0);
+			if (npids) {
+				printf(" rss_before_kib=%ld rss_end_kib=%ld", rss0, rss1);
+				if (mode != M_HANDSHAKE && established > 0)
+					printf(" kib_per_conn=%.2f",
+					       (double)(rss1 - rss0) / (double)established);
+				printf(" cpu_us=%.0f cpu_pct=%.1f", cpu_us,
+				       wsec > 0 ? cpu_us / wsec / 1e4 : 0);
+				if (mode == M_HANDSHAKE)
+					per = r_hs ? cpu_us / (double)r_hs : 0, printf(" cpu_us_hs=%.2f", per);
+				else if (mode == M_STREAM)
+					per = r_bytes ? cpu_us / ((double)r_bytes / 1048576.0) : 0,
+					printf(" cpu_us_MiB=%.1f", per);
+				printf(" cpu_us_msg=%.3f", r_msgs ? cpu_us / (double)r_msgs : 0);
+			}
+		}
+		if (mode == M_RATE)
+			printf(" missed=%llu", (unsigned long long)r_missed);
+		if (wsec > 0) {
+			/* other processes' CPU during the window, in % of one CPU */
+			double nz = (double)(int64_t)(noise1 - noise0) * 1e6 / (double)hz / wsec / 1e4;
+			printf(" noise_pct=%.0f", nz < 0 ? 0 : nz);
+		}
+		printf(" close_timeouts=%llu errors=%llu\n", (unsigned long long)r_close_to,
+		       (unsigned long long)r_errors);
+	}
+	return r_errors ? 1 : 0;
+}

@@ -1,0 +1,154 @@
+#!/bin/sh
+# bench/run.sh - `make bench`: wsproxy side by side with nginx and HAProxy.
+#
+# Runs every scenario against every target in one run, one after the other:
+#   direct   loadgen -> echo (no proxy)
+#   floor    loadgen -> floor relay (bench/floor.c) -> echo
+#   wsproxy  loadgen -> ./wsproxy -> echo
+#   nginx    loadgen -> nginx (1 worker, WebSocket proxy_pass) -> echo
+#   haproxy  loadgen -> haproxy (1 thread, mode http, timeout tunnel) -> echo
+# The proxy is pinned to CPU $BENCH_PROXY_CPU (0), loadgen and echo to
+# $BENCH_LOAD_CPU (1).  A fresh proxy and echo are started for each
+# scenario and target, and everything is killed on exit.
+#
+# Environment:
+#   BENCH_QUICK=1          ~2 s measurements instead of ~10 s
+#   BENCH_DURATION=S       measured window per run (default 10, quick 2)
+#   BENCH_WARMUP=S         unmeasured traffic before it (default 1, quick 0.5)
+#   BENCH_IDLE_PAIRS=N     idle scenario size (default 9000)
+#   BENCH_IDLE_HOLD=S      how long the idle pairs are held (default 3, quick 1)
+#   BENCH_RATE=N           msgs/s of the fixed-rate scenario (default 20000)
+#   BENCH_TARGETS="..."    subset/order of: direct floor wsproxy nginx haproxy
+#   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle handshake
+#   BENCH_PORT_BASE=N      first of 5 loopback ports used (default from the pid)
+#   BENCH_OUT=DIR          results and logs (default bench/out)
+#   WSPROXY=PATH           the binary under test (default ./wsproxy)
+#   BENCH_WAIT_IDLE=1      before each run, wait until other processes use at
+#                          most BENCH_IDLE_MAX % CPU (5; 15 min of waiting in
+#                          all at most), and measure again (BENCH_RETRIES
+#                          times, 2) when others used more than
+#                          BENCH_NOISE_MAX % of a CPU (10) during the window,
+#                          keeping the quietest measurement
+#
+# Each table has a "noise %" column: CPU used during the window by processes
+# other than the bench's own, in % of one CPU.  Rows with high noise were
+# measured on a busy machine and are not comparable.
+#
+# Debian packages (bench/packages.txt): nginx-light haproxy gcc libc6-dev
+# util-linux procps coreutils, installed with apt-get when missing and run as
+# root; strace and valgrind for bench/profile.sh only.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+
+scenario() {	# sets TITLE ARGS COLS
+	M="p50_us|p50 us|l|%.1f;p99_us|p99 us|l|%.1f;p999_us|p99.9 us|l|%.1f"
+	case $1 in
+	pp64)
+		TITLE="64 B ping-pong, 50 connections"
+		ARGS="--mode pingpong --conns 50 --size 64" ;;
+	rate64)
+		TITLE="64 B at a fixed $RATE msgs/s, 50 connections (latency from the scheduled send)"
+		ARGS="--mode rate --conns 50 --size 64 --rate $RATE" ;;
+	pp4k)
+		TITLE="4 KiB ping-pong, 50 connections"
+		ARGS="--mode pingpong --conns 50 --size 4096" ;;
+	stream1m)
+		TITLE="1 MiB messages streamed, 4 connections, 2 in flight each"
+		ARGS="--mode stream --conns 4 --size 1048576 --window 2"
+		COLS="MB_s|MB/s|h|%.1f;msgs_s|msgs/s|h|%.1f;p50_us|p50 us|l|%.0f;p99_us|p99 us|l|%.0f;p999_us|p99.9 us|l|%.0f;cpu_us_MiB|cpu us/MiB|l|%.1f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
+		return ;;
+	idle)
+		TITLE="$IDLE_PAIRS idle pairs held ${HOLD} s (proxy RSS while holding minus before)"
+		ARGS="--mode idle --conns $IDLE_PAIRS --size 16 --timeout 30"
+		COLS="established|pairs|-|%d;verified|verified|-|%d;rss_before_kib|RSS0 KiB|-|%d;rss_hold_kib|RSS KiB|-|%d;kib_per_conn|KiB/pair|l|%.2f;errors|errors|-|%d"
+		return ;;
+	handshake)
+		TITLE="handshakes: 50 concurrent loops of connect, upgrade, 64 B echo, close (latency: connect to 101)"
+		ARGS="--mode handshake --conns 50 --size 64"
+		COLS="hs_s|hs/s|h|%.0f;$M;cpu_us_hs|cpu us/hs|l|%.2f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
+		return ;;
+	*) die "unknown scenario $1" ;;
+	esac
+	COLS="msgs_s|msgs/s|h|%.0f;MB_s|MB/s|h|%.2f;$M;cpu_us_msg|cpu us/msg|l|%.2f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
+}
+
+# one measurement of scenario $1 on target $2: loadgen's line on stdout
+run_one() {
+	start_echo >>"$LOG"
+	if start_target "$2" >>"$LOG"; then
+		pids=""
+		[ -n "$TPID" ] && pids=$(proc_tree "$TPID")
+		if [ "$1" = idle ]; then d=$HOLD; else d=$DUR; fi
+		lim=$(awk -v a="$WARM" -v b="$d" 'BEGIN { printf "%d", a + b + 150 }')
+		sleep 0.2
+		# shellcheck disable=SC2086
+		taskset -c "$LCPU" timeout -k 5 "$lim" "$LG" --target "127.0.0.1:$TPORT" \
+			$ARGS --duration "$d" --warmup "$WARM" ${pids:+--pids "$pids"} \
+			--other-pids "$EPID" 2>>"$LOG"
+		rc=$?
+		[ $rc -eq 0 ] || say "bench: $1 / $2: loadgen exit $rc (see $LOG)"
+		if [ -n "$TPID" ] && ! kill -0 "$TPID" 2>/dev/null; then
+			say "bench: $1 / $2: the proxy process died during the run"
+			echo "the proxy process died during the run" >> "$LOG"
+		fi
+	else
+		say "bench: $1 / $2: target did not answer a WebSocket handshake (see $LOG)"
+	fi
+	stop "$TPID"
+	stop "$EPID"
+}
+
+if [ "${BENCH_WAIT_IDLE:-0}" = 1 ]; then RETRIES=${BENCH_RETRIES:-2}; else RETRIES=${BENCH_RETRIES:-0}; fi
+NOISE_MAX=${BENCH_NOISE_MAX:-10}
+
+# ---------------------------------------------------------------- run
+REPORT=$OUT/report.txt
+{
+	echo "wsproxy bench, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), Linux $(uname -r); open files: $(ulimit -n)"
+	echo "proxy on CPU $PCPU, loadgen+echo on CPU $LCPU; window ${DUR} s after ${WARM} s warm-up"
+	v=""
+	have wsproxy && v="wsproxy $("$WSPROXY" --version 2>/dev/null | head -1)"
+	have nginx && v="$v; $(nginx -v 2>&1 | head -1)"
+	have haproxy && v="$v; $(haproxy -v 2>/dev/null | head -1 | cut -d' ' -f1-3)"
+	echo "versions: $v"
+	echo "cpu = utime+stime of all the proxy's processes during the window; MB = 10^6 bytes of echoed payload"
+	b=$(cpu_busy)
+	echo "CPU busy before the run (other processes): ${b}%"
+	[ "$b" -le 5 ] || echo "WARNING: the machine is not idle; figures will be noisy"
+} | tee "$REPORT"
+AVAIL=""
+for x in $TARGETS; do
+	if have "$x"; then AVAIL="$AVAIL $x"; else say "bench: $x not available, skipped"; fi
+done
+
+for s in $SCENARIOS; do
+	scenario "$s"
+	for t in $AVAIL; do
+		f=$OUT/$s.$t
+		LOG=$f.err
+		rm -f "$f.txt" "$f.try"
+		: > "$LOG"
+		try=0; best=""
+		while :; do
+			wait_idle
+			say "bench: $s / $t"
+			run_one "$s" "$t" > "$f.try"
+			nz=$(sed -n 's/.* noise_pct=\([0-9]*\).*/\1/p' "$f.try")
+			if [ -z "$best" ] || { [ -n "$nz" ] && [ "$nz" -lt "$best" ]; }; then
+				mv "$f.try" "$f.txt"
+				best=${nz:-0}
+			fi
+			try=$((try + 1))
+			[ -n "$nz" ] && [ "$nz" -gt "$NOISE_MAX" ] && [ $try -le "$RETRIES" ] || break
+			say "bench: $s / $t: other processes used ${nz}% CPU meanwhile; measuring again"
+		done
+		rm -f "$f.try"
+	done
+	awk -v dir="$OUT" -v scen="$s" -v title="$TITLE" -v targets="$AVAIL" \
+	    -v cols="$COLS" -f "$here/table.awk" | tee -a "$REPORT"
+done
+echo | tee -a "$REPORT"
+echo "raw results and logs: $OUT (report: $REPORT)"
