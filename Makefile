@@ -18,7 +18,7 @@ LDLIBS  ?=
 
 -include config.mak
 
-SRCS = proxy.c config.c handshake.c ws.c tls.c
+SRCS = proxy.c relay.c config.c handshake.c ws.c tls.c
 HDRS = proxy.h ev_epoll.c ev_kqueue.c
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's

@@ -60,108 +60,11 @@ struct ev_event {
 
 #define cfg px_cfg
 
-/*
- * Timers: one FIFO list per kind of deadline.  All entries of a list
- * share one duration, so appending keeps each list sorted and the loop
- * only ever looks at list heads: O(1) per event, no scan of all pairs.
- */
-enum timer_kind {
-	TIMER_NONE,
-	TIMER_REQUEST,		/* --request-timeout */
-	TIMER_CONNECT,		/* --connect-timeout */
-	TIMER_UPGRADE,		/* --upgrade-timeout */
-	TIMER_IDLE,		/* --idle-timeout, when not 0 */
-	TIMER_CLOSE,		/* --close-timeout: close handshake */
-	TIMER_LINGER,		/* draining after an error response */
-	TIMER_KINDS
-};
-
 static uint64_t timer_ms[TIMER_KINDS];	/* from px_cfg at start-up */
-
-enum pair_state {
-	PAIR_FREE,
-	PAIR_REQUEST,		/* reading the client's request head */
-	PAIR_CONNECT,		/* TCP connect to the upstream in progress */
-	PAIR_UPGRADE,		/* upgrade request out, response head in */
-	PAIR_RESPONSE,		/* passing a non-101 upstream answer on */
-	PAIR_OPEN,		/* relaying frames both ways */
-	PAIR_CLOSING,		/* a close frame is in flight */
-	PAIR_REJECT,		/* writing our own error response */
-	PAIR_LINGER		/* response sent; draining until EOF */
-};
 
 static const char *const state_name[] = {
 	"free", "request", "connect", "upgrade", "response", "open",
 	"closing", "reject", "linger"
-};
-
-enum inject_state { INJECT_NONE, INJECT_WAIT, INJECT_READY, INJECT_SENT };
-
-/*
- * Bytes read from one end on their way to the other.  Offsets into buf:
- * start <= ready <= scan <= end.  [start, ready) may be written now;
- * [ready, scan) is parsed but held (a frame that fits the buffer waits
- * until it is complete, or everything after a seal); [scan, end) is not
- * parsed yet.
- */
-struct flow {
-	uint8_t		*buf;		/* pool buffer while bytes are in flight */
-	uint32_t	 start;
-	uint32_t	 ready;
-	uint32_t	 scan;
-	uint32_t	 end;
-	uint64_t	 frame_left;	/* payload still to come of a streamed frame */
-	uint64_t	 held;		/* size of the checked frame waiting at scan */
-	struct ws_stream ws;
-	uint8_t		 sealed;	/* nothing past 'ready' is ever written */
-	uint8_t		 last;		/* nothing follows 'ready': a relayed close,
-					 * or the source died mid-frame (a FIN) */
-	uint8_t		 discard;	/* the source broke the rules: drop its bytes */
-	uint8_t		 inject;	/* enum inject_state */
-	uint8_t		 inject_len;
-	uint8_t		 inject_off;
-	uint8_t		 frame[8];	/* our own close frame for the destination */
-	uint64_t	 bytes;		/* frame bytes read from the source */
-	uint64_t	 messages;	/* complete data messages */
-};
-
-struct end {
-	int		 fd;
-	struct tls_conn	*tls;
-	uint8_t		 readable;	/* edge seen, not yet read to EAGAIN */
-	uint8_t		 writable;
-	uint8_t		 hup;		/* the poller reported a hang-up */
-	uint8_t		 eof;		/* read returned end of stream */
-	uint8_t		 dead;		/* error, or done with: never touched again */
-	uint8_t		 got_close;	/* a close frame from this end was parsed */
-	uint8_t		 sent_close;	/* a close frame to this end was written */
-	uint8_t		 shut;		/* shutdown(SHUT_WR) done */
-	struct flow	 in;		/* bytes read from this end */
-};
-
-struct pair {
-	struct end	 client;
-	struct end	 upstream;
-	uint32_t	 gen;		/* bumped on reuse: stale events are dropped */
-	uint32_t	 timer_prev;	/* slot indices; UINT32_MAX ends a list */
-	uint32_t	 timer_next;
-	uint8_t		 timer;		/* enum timer_kind */
-	uint8_t		 state;		/* enum pair_state */
-	uint8_t		 route;
-	uint8_t		 addr;		/* which upstream address is being tried */
-	uint8_t		 listener;
-	uint8_t		 closed_by;	/* 0 none, 1 client, 2 upstream, 3 proxy */
-	uint8_t		 request_sent;	/* PAIR_UPGRADE: reading the response */
-	uint8_t		 counted;	/* counts against --max-conns */
-	uint8_t		 failed_in;	/* state when the pair was rejected */
-	uint16_t	 status;	/* HTTP status answered, 101 when open */
-	uint16_t	 close_code;	/* first close code seen */
-	uint32_t	 head_len;	/* client head length, kept until its 101 */
-	uint64_t	 deadline;	/* ms, for the current timer */
-	uint64_t	 started;	/* ms */
-	uint64_t	 body_left;	/* PAIR_RESPONSE: bytes still to pass on */
-	const char	*why;		/* reason of a rejection, for the log */
-	struct sockaddr_in6 peer;	/* client address (v4 as v4-mapped) */
 };
 
 #define NIL UINT32_MAX
@@ -207,7 +110,7 @@ static uint8_t *pool_mem;
 static uint32_t *pool_free;
 static uint32_t pool_nfree;
 
-static uint8_t scratch[64 * 1024];	/* sink for bytes that are dropped */
+uint8_t px_scratch[64 * 1024];
 
 /* ------------------------------------------------------------------ */
 /* Logging                                                             */
@@ -290,6 +193,13 @@ timer_set(struct pair *p, enum timer_kind k)
 	timer_tail[k] = idx;
 }
 
+void
+pair_touch(struct pair *p)
+{
+	if (p->timer == TIMER_IDLE && p->deadline != now_ms + timer_ms[TIMER_IDLE])
+		timer_set(p, TIMER_IDLE);
+}
+
 /* Milliseconds until the earliest deadline, -1 if none. */
 static int
 timer_next_ms(void)
@@ -333,7 +243,7 @@ pool_init(uint32_t n)
 
 /* A buffer for f, if it has none.  The pool has two per slot, so this
  * cannot run dry; the check is for the invariant's sake. */
-static int
+int
 flow_buf(struct flow *f)
 {
 	if (f->buf != NULL)
@@ -345,7 +255,7 @@ flow_buf(struct flow *f)
 	return 0;
 }
 
-static void
+void
 flow_release(struct flow *f)
 {
 	if (f->buf == NULL)
@@ -359,18 +269,6 @@ flow_release(struct flow *f)
 /* ------------------------------------------------------------------ */
 /* I/O helpers: tri-state results, errno stays here                    */
 /* ------------------------------------------------------------------ */
-
-static ssize_t
-end_read(struct end *e, void *buf, size_t len)
-{
-	return tls_read(e->fd, e->tls, buf, len);
-}
-
-static ssize_t
-end_write(struct end *e, const void *buf, size_t len)
-{
-	return tls_write(e->fd, e->tls, buf, len);
-}
 
 /*
  * New sockets are non-blocking and close-on-exec; where the kernel can
@@ -532,23 +430,11 @@ slab_put(struct pair *p)
 	slab_free[slab_nfree++] = (uint32_t)(p - slab);
 }
 
-static const char *
-side_name(const struct pair *p, const struct end *e)
-{
-	return e == &p->client ? "client" : "upstream";
-}
-
-static struct end *
-peer_of(struct pair *p, const struct end *e)
-{
-	return e == &p->client ? &p->upstream : &p->client;
-}
-
 /* ------------------------------------------------------------------ */
 /* Ending a pair                                                       */
 /* ------------------------------------------------------------------ */
 
-static void
+void
 end_close(struct end *e)
 {
 	if (e->fd >= 0) {
@@ -567,7 +453,7 @@ end_close(struct end *e)
  * client, and give the slot back.  'why' is NULL for a clean close
  * handshake.
  */
-static void
+void
 pair_close(struct pair *p, const char *why)
 {
 	static const char *const who[] = { "none", "client", "upstream", "proxy" };
@@ -621,7 +507,7 @@ static void reject_run(struct pair *);
 /* State changes: the only place p->state is written after accept      */
 /* ------------------------------------------------------------------ */
 
-static void
+void
 pair_set_state(struct pair *p, enum pair_state s)
 {
 	static const uint8_t timer_of[] = {
@@ -675,438 +561,6 @@ pair_reject(struct pair *p, unsigned status, int version, const char *why)
 	pair_set_state(p, PAIR_REJECT);
 	p->client.writable = 1;		/* nothing was written to it yet */
 	reject_run(p);
-}
-
-/* ------------------------------------------------------------------ */
-/* Writing a flow to its destination                                   */
-/* ------------------------------------------------------------------ */
-
-/* Returns 1 if anything was written. */
-static int
-flow_write(struct flow *f, struct end *dst)
-{
-	int progress = 0;
-	ssize_t n;
-
-	while (dst->writable && !dst->dead) {
-		if (f->start < f->ready) {
-			n = end_write(dst, f->buf + f->start,
-			    f->ready - f->start);
-		} else if (f->inject == INJECT_READY) {
-			n = end_write(dst, f->frame + f->inject_off,
-			    (size_t)(f->inject_len - f->inject_off));
-		} else
-			break;
-		if (n == PX_IO_AGAIN) {
-			dst->writable = 0;
-			break;
-		}
-		if (n < 0) {
-			dst->dead = 1;
-			break;
-		}
-		progress = 1;
-		if (f->start < f->ready) {
-			f->start += (uint32_t)n;
-		} else {
-			f->inject_off = (uint8_t)(f->inject_off + n);
-			if (f->inject_off == f->inject_len) {
-				f->inject = INJECT_SENT;
-				dst->sent_close = 1;
-			}
-		}
-	}
-	if (f->buf == NULL)
-		return progress;
-	if (f->last && f->start == f->ready)
-		dst->sent_close = 1;	/* its close, or nothing more at all */
-	if (f->start == f->end) {
-		flow_release(f);
-	} else if (f->sealed && f->start == f->ready && f->ready < f->scan) {
-		/* Parsed bytes past a seal are never written: drop them. */
-		memmove(f->buf, f->buf + f->scan, f->end - f->scan);
-		f->end -= f->scan;
-		f->start = f->ready = f->scan = 0;
-		if (f->end == 0)
-			flow_release(f);
-	}
-	return progress;
-}
-
-/* ------------------------------------------------------------------ */
-/* Frames wsproxy sends itself                                         */
-/* ------------------------------------------------------------------ */
-
-static uint64_t rng_state;
-
-static uint32_t
-rng32(void)
-{
-	/* xorshift64*: mask keys need to be unpredictable to the
-	 * application, not cryptographic (RFC 6455 10.3). */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
-}
-
-/*
- * Queue a close frame with code for the end 'dst', written after the
- * frame now in flight from its peer (never inside a frame).
- */
-static void
-send_close(struct pair *p, struct end *dst, unsigned code)
-{
-	struct flow *f = &peer_of(p, dst)->in;
-	uint8_t mask[4];
-	uint32_t r;
-
-	/* Only one close ever goes to an end: ours, or a relayed one that
-	 * has sealed the flow already. */
-	if (dst->dead || dst->sent_close || f->inject != INJECT_NONE ||
-	    (f->sealed && !f->discard))
-		return;
-	if (dst == &p->upstream) {
-		r = rng32();
-		mask[0] = (uint8_t)r;
-		mask[1] = (uint8_t)(r >> 8);
-		mask[2] = (uint8_t)(r >> 16);
-		mask[3] = (uint8_t)(r >> 24);
-		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, mask);
-	} else {
-		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, NULL);
-	}
-	f->inject_off = 0;
-	if (f->frame_left > 0) {
-		f->inject = INJECT_WAIT;	/* sealed at the frame's end */
-	} else {
-		f->inject = INJECT_READY;
-		f->sealed = 1;
-	}
-	if (p->closed_by == 0) {
-		p->closed_by = 3;
-		p->close_code = (uint16_t)code;
-	}
-}
-
-/*
- * 'from' broke a rule of SPEC 4: it gets 'code', its peer gets 1001 (the
- * client broke it) or 1014 (the upstream did).  Nothing more from it is
- * parsed or forwarded.
- */
-static void
-protocol_error(struct pair *p, struct end *from, unsigned code)
-{
-	struct end *to = peer_of(p, from);
-	struct flow *f = &from->in;
-
-	px_log(PX_LOG_INFO, "event=protocol_error side=%s code=%u",
-	    side_name(p, from), code);
-	if (p->closed_by == 0) {
-		p->closed_by = from == &p->client ? 1 : 2;
-		p->close_code = (uint16_t)code;
-	}
-	/* Cut the flow at the offending frame: what came before goes on. */
-	f->end = f->scan = f->ready;
-	f->held = 0;
-	f->discard = 1;
-	send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
-	    WS_CLOSE_BAD_GATEWAY);
-	send_close(p, from, code);
-	if (p->state == PAIR_OPEN)
-		pair_set_state(p, PAIR_CLOSING);
-}
-
-/* ------------------------------------------------------------------ */
-/* The frame scanner                                                   */
-/* ------------------------------------------------------------------ */
-
-/* A complete close frame from 'from' at f->buf + f->scan. */
-static int
-close_frame_seen(struct pair *p, struct end *from, const struct ws_frame *w)
-{
-	struct flow *f = &from->in;
-	uint8_t payload[WS_MAX_CONTROL];
-	size_t len = (size_t)w->payload_len;
-	unsigned code;
-	int bad;
-
-	memcpy(payload, f->buf + f->scan + w->header_len, len);
-	if (w->masked)
-		ws_unmask(payload, len, w->mask, 0);
-	bad = ws_close_check(payload, len, &code);
-	if (bad)
-		return bad;
-	from->got_close = 1;
-	if (p->closed_by == 0) {
-		p->closed_by = from == &p->client ? 1 : 2;
-		p->close_code = (uint16_t)code;
-	}
-	return 0;
-}
-
-/*
- * Walk the frames in [scan, end) of the flow read from 'from' and move
- * 'ready' as far as the writer may go.  Returns 0, or -1 after a
- * protocol error was handled.
- */
-static int
-flow_scan(struct pair *p, struct end *from)
-{
-	struct flow *f = &from->in;
-	struct ws_frame w;
-	uint64_t total, avail;
-	int n, code;
-
-	while (f->scan < f->end) {
-		avail = f->end - f->scan;
-		if (f->frame_left > 0) {
-			/* Streaming a frame larger than the buffer. */
-			if (avail > f->frame_left)
-				avail = f->frame_left;
-			f->scan += (uint32_t)avail;
-			f->frame_left -= avail;
-			if (!f->sealed)
-				f->ready = f->scan;
-			if (f->frame_left == 0 && f->inject == INJECT_WAIT) {
-				f->sealed = 1;
-				f->inject = INJECT_READY;
-			}
-			continue;
-		}
-		n = ws_frame_parse(f->buf + f->scan, (size_t)avail, &w);
-		if (n == WS_PARTIAL)
-			break;
-		if (n < 0) {
-			protocol_error(p, from, WS_CLOSE_PROTOCOL);
-			return -1;
-		}
-		if (f->held == 0) {
-			code = ws_frame_check(&f->ws, &w, cfg.max_message);
-			if (code) {
-				protocol_error(p, from, (unsigned)code);
-				return -1;
-			}
-			total = (uint64_t)n + w.payload_len;
-			if (total > avail && total <= cfg.buf_size) {
-				f->held = total;	/* wait until complete */
-				break;
-			}
-		} else {
-			total = f->held;
-			if (total > avail)
-				break;
-		}
-		f->held = 0;
-		if (total > avail) {
-			/* Too large to hold: stream header and payload. */
-			f->scan = f->end;
-			f->frame_left = total - avail;
-			if (!f->sealed)
-				f->ready = f->scan;
-			continue;
-		}
-		if (w.opcode == WS_OP_CLOSE) {
-			code = close_frame_seen(p, from, &w);
-			if (code) {
-				protocol_error(p, from, (unsigned)code);
-				return -1;
-			}
-		}
-		if (w.fin && w.opcode < WS_OP_CLOSE)
-			f->messages++;
-		f->scan += (uint32_t)total;
-		if (!f->sealed)
-			f->ready = f->scan;
-		if (w.opcode == WS_OP_CLOSE) {
-			/* Nothing after a close is forwarded (RFC 6455 5.5.1). */
-			f->sealed = 1;
-			f->last = 1;
-			f->end = f->scan;
-			if (p->state == PAIR_OPEN)
-				pair_set_state(p, PAIR_CLOSING);
-			break;
-		}
-	}
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Relaying                                                            */
-/* ------------------------------------------------------------------ */
-
-/*
- * The source ended (EOF or error) without a close frame: the other side
- * gets 1001 (client gone) or 1014 (upstream gone) at a frame boundary.
- * Inside a streamed frame there is no boundary to reach: the other side
- * can only be closed, which is SPEC 4's single 1006 case.
- */
-static void
-source_gone(struct pair *p, struct end *from)
-{
-	struct flow *f = &from->in;
-	struct end *to = peer_of(p, from);
-	struct flow *g = &to->in;
-
-	/* A FIN after its close frame is a normal half-close: that side
-	 * still takes the other's frames and close answer. */
-	if (from->got_close && !from->dead)
-		return;
-	/* Nothing more is written to a side that is gone: what waits for it
-	 * is dropped, so the other side's frames can still be read (its
-	 * close answer among them) though they go nowhere. */
-	from->dead = 1;
-	g->sealed = 1;
-	g->start = g->ready = g->scan;
-	if (from->got_close)
-		return;
-	if (p->closed_by == 0) {
-		p->closed_by = from == &p->client ? 1 : 2;
-		p->close_code = 1006;
-	}
-	/* A frame held back incomplete is dropped; whole frames go on. */
-	f->end = f->scan = f->ready;
-	f->held = 0;
-	if (f->frame_left > 0) {
-		/* What arrived of the frame still goes on, then a FIN: a
-		 * close() with unread bytes would be a reset, which can
-		 * destroy what the other side has not read yet. */
-		f->frame_left = 0;
-		f->sealed = 1;
-		f->last = 1;
-		g->discard = 1;
-		if (f->start == f->ready)
-			to->sent_close = 1;	/* all written already */
-	} else {
-		send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
-		    WS_CLOSE_BAD_GATEWAY);
-	}
-	if (p->state == PAIR_OPEN)
-		pair_set_state(p, PAIR_CLOSING);
-}
-
-/* Read what 'from' has into its flow. Returns 1 on progress. */
-static int
-flow_read(struct pair *p, struct end *from)
-{
-	struct flow *f = &from->in;
-	size_t room;
-	ssize_t n;
-
-	if (!from->readable || from->dead || from->eof)
-		return 0;
-	if (from->got_close || f->discard) {
-		/* Drain and drop until the peer closes its side. */
-		n = end_read(from, scratch, sizeof(scratch));
-		if (n > 0)
-			return 1;
-	} else {
-		if (flow_buf(f) < 0)
-			return 0;
-		if (f->end == cfg.buf_size && f->start > 0) {
-			/* Make room: move unwritten bytes to the front. */
-			memmove(f->buf, f->buf + f->start, f->end - f->start);
-			f->ready -= f->start;
-			f->scan -= f->start;
-			f->end -= f->start;
-			f->start = 0;
-		}
-		room = cfg.buf_size - f->end;
-		if (room == 0)
-			return 0;	/* backpressure: stay readable */
-		n = end_read(from, f->buf + f->end, room);
-		if (n > 0) {
-			f->end += (uint32_t)n;
-			f->bytes += (uint64_t)n;
-			/* A short read drained the socket: skip the read that
-			 * would only say EAGAIN, unless a hang-up came with the
-			 * event (the FIN is still to be read). */
-			if ((size_t)n < room && !from->hup && from->tls == NULL)
-				from->readable = 0;
-			if (p->timer == TIMER_IDLE && p->deadline !=
-			    now_ms + timer_ms[TIMER_IDLE])
-				timer_set(p, TIMER_IDLE);
-			/* Write what became ready at once: most events move one
-			 * message one way, and this saves a turn of relay_run. */
-			if (flow_scan(p, from) == 0 && f->ready > f->start)
-				(void)flow_write(f, peer_of(p, from));
-			return 1;
-		}
-		if (f->end == f->start)
-			flow_release(f);
-	}
-	if (n == PX_IO_AGAIN) {
-		from->readable = 0;
-		return 0;
-	}
-	from->eof = 1;
-	if (n == PX_IO_ERROR)
-		from->dead = 1;
-	source_gone(p, from);
-	return 1;
-}
-
-/* Is this end finished with: nothing more to read or write? */
-static int
-end_finished(const struct end *e)
-{
-	return e->dead || (e->sent_close && (e->got_close || e->eof));
-}
-
-static void
-relay_run(struct pair *p)
-{
-	int progress;
-
-	do {
-		progress = 0;
-		/* Flag tests first: an event mostly concerns one direction,
-		 * and a direction with nothing in flight has no buffer. */
-		if (p->upstream.in.buf != NULL ||
-		    p->upstream.in.inject == INJECT_READY)
-			progress |= flow_write(&p->upstream.in, &p->client);
-		if (p->client.in.buf != NULL ||
-		    p->client.in.inject == INJECT_READY)
-			progress |= flow_write(&p->client.in, &p->upstream);
-		if (p->client.readable)
-			progress |= flow_read(p, &p->client);
-		if (p->upstream.readable)
-			progress |= flow_read(p, &p->upstream);
-		/* A write error is a side gone too; the close it queues for
-		 * the other side needs another turn. */
-		if (p->client.dead && !p->client.eof) {
-			p->client.eof = 1;
-			source_gone(p, &p->client);
-			progress = 1;
-		}
-		if (p->upstream.dead && !p->upstream.eof) {
-			p->upstream.eof = 1;
-			source_gone(p, &p->upstream);
-			progress = 1;
-		}
-	} while (progress);
-
-	/* A rule breaker that has its close frame gets our FIN too, so it
-	 * closes and we do not wait for the timer. */
-	if (p->client.in.discard && p->client.sent_close && !p->client.shut &&
-	    !p->client.dead) {
-		p->client.shut = 1;
-		tls_shutdown(p->client.fd, p->client.tls);
-	}
-	if (p->upstream.in.discard && p->upstream.sent_close &&
-	    !p->upstream.shut && !p->upstream.dead) {
-		p->upstream.shut = 1;
-		tls_shutdown(p->upstream.fd, p->upstream.tls);
-	}
-	if (end_finished(&p->upstream) && end_finished(&p->client)) {
-		pair_close(p, NULL);
-		return;
-	}
-	/* A side that is gone and has nothing more to get can go now. */
-	if (p->upstream.dead && p->upstream.fd >= 0)
-		end_close(&p->upstream);
-	if (p->client.dead && p->client.fd >= 0)
-		end_close(&p->client);
 }
 
 /*
@@ -1546,7 +1000,7 @@ linger_run(struct pair *p)
 	ssize_t r;
 
 	for (;;) {
-		r = end_read(c, scratch, sizeof(scratch));
+		r = end_read(c, px_scratch, sizeof(px_scratch));
 		if (r == PX_IO_AGAIN) {
 			c->readable = 0;
 			return;
@@ -1694,7 +1148,7 @@ reject_full(int fd)
 
 	/* Drain what already came, so close() sends a FIN, not a reset
 	 * that would destroy the answer. */
-	while (recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0)
+	while (recv(fd, px_scratch, sizeof(px_scratch), MSG_DONTWAIT) > 0)
 		;
 	r = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)r;
@@ -1905,22 +1359,6 @@ slab_init(void)
 		timer_head[k] = timer_tail[k] = NIL;
 }
 
-static void
-rng_init(void)
-{
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		if (read(fd, &rng_state, sizeof(rng_state)) !=
-		    (ssize_t)sizeof(rng_state))
-			rng_state = 0;
-		close(fd);
-	}
-	rng_state ^= (uint64_t)clock_ms() << 20 ^ (uint64_t)getpid();
-	if (rng_state == 0)
-		rng_state = 0x9e3779b97f4a7c15ULL;
-}
-
 /*
  * Everything between the command line and the loop: timers, the slab
  * and pool, the poller, the fd budget, the listeners, and the start-up
@@ -1940,7 +1378,7 @@ px_start(void)
 	timer_ms[TIMER_IDLE] = cfg.idle_timeout;
 	timer_ms[TIMER_CLOSE] = cfg.close_timeout;
 	timer_ms[TIMER_LINGER] = PX_LINGER_MS;
-	rng_init();
+	relay_init();
 	slab_init();
 	now_ms = clock_ms();
 	if (ev_init() < 0) {

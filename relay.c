@@ -1,0 +1,468 @@
+/*
+ * relay.c - moving frames between the two ends of an open pair (SPEC 4).
+ *
+ * Bytes read from one end live in that end's flow until written to the
+ * other; flow_scan() walks them in place, parsing each frame header as
+ * it arrives and checking it (ws.c), and moves 'ready' as far as the
+ * writer may go: to the end of the last complete frame, or as far as
+ * bytes have come when a frame is too large to hold.  Payloads are never
+ * copied or re-masked.  Frames wsproxy sends itself (closes) are queued
+ * with send_close() and written only between frames.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy.h"
+
+/* ------------------------------------------------------------------ */
+/* Writing a flow to its destination                                   */
+/* ------------------------------------------------------------------ */
+
+/* Returns 1 if anything was written. */
+int
+flow_write(struct flow *f, struct end *dst)
+{
+	int progress = 0;
+	ssize_t n;
+
+	while (dst->writable && !dst->dead) {
+		if (f->start < f->ready) {
+			n = end_write(dst, f->buf + f->start,
+			    f->ready - f->start);
+		} else if (f->inject == INJECT_READY) {
+			n = end_write(dst, f->frame + f->inject_off,
+			    (size_t)(f->inject_len - f->inject_off));
+		} else
+			break;
+		if (n == PX_IO_AGAIN) {
+			dst->writable = 0;
+			break;
+		}
+		if (n < 0) {
+			dst->dead = 1;
+			break;
+		}
+		progress = 1;
+		if (f->start < f->ready) {
+			f->start += (uint32_t)n;
+		} else {
+			f->inject_off = (uint8_t)(f->inject_off + n);
+			if (f->inject_off == f->inject_len) {
+				f->inject = INJECT_SENT;
+				dst->sent_close = 1;
+			}
+		}
+	}
+	if (f->buf == NULL)
+		return progress;
+	if (f->last && f->start == f->ready)
+		dst->sent_close = 1;	/* its close, or nothing more at all */
+	if (f->start == f->end) {
+		flow_release(f);
+	} else if (f->sealed && f->start == f->ready && f->ready < f->scan) {
+		/* Parsed bytes past a seal are never written: drop them. */
+		memmove(f->buf, f->buf + f->scan, f->end - f->scan);
+		f->end -= f->scan;
+		f->start = f->ready = f->scan = 0;
+		if (f->end == 0)
+			flow_release(f);
+	}
+	return progress;
+}
+
+/* ------------------------------------------------------------------ */
+/* Frames wsproxy sends itself                                         */
+/* ------------------------------------------------------------------ */
+
+static uint64_t rng_state;
+
+void
+relay_init(void)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &rng_state, sizeof(rng_state)) !=
+		    (ssize_t)sizeof(rng_state))
+			rng_state = 0;
+		close(fd);
+	}
+	rng_state ^= (uint64_t)(uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
+	if (rng_state == 0)
+		rng_state = 0x9e3779b97f4a7c15ULL;
+}
+
+static uint32_t
+rng32(void)
+{
+	/* xorshift64*: mask keys need to be unpredictable to the
+	 * application, not cryptographic (RFC 6455 10.3). */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
+}
+
+/*
+ * Queue a close frame with code for the end 'dst', written after the
+ * frame now in flight from its peer (never inside a frame).
+ */
+void
+send_close(struct pair *p, struct end *dst, unsigned code)
+{
+	struct flow *f = &peer_of(p, dst)->in;
+	uint8_t mask[4];
+	uint32_t r;
+
+	/* Only one close ever goes to an end: ours, or a relayed one that
+	 * has sealed the flow already. */
+	if (dst->dead || dst->sent_close || f->inject != INJECT_NONE ||
+	    (f->sealed && !f->discard))
+		return;
+	if (dst == &p->upstream) {
+		r = rng32();
+		mask[0] = (uint8_t)r;
+		mask[1] = (uint8_t)(r >> 8);
+		mask[2] = (uint8_t)(r >> 16);
+		mask[3] = (uint8_t)(r >> 24);
+		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, mask);
+	} else {
+		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, NULL);
+	}
+	f->inject_off = 0;
+	if (f->frame_left > 0) {
+		f->inject = INJECT_WAIT;	/* sealed at the frame's end */
+	} else {
+		f->inject = INJECT_READY;
+		f->sealed = 1;
+	}
+	if (p->closed_by == 0) {
+		p->closed_by = 3;
+		p->close_code = (uint16_t)code;
+	}
+}
+
+/*
+ * 'from' broke a rule of SPEC 4: it gets 'code', its peer gets 1001 (the
+ * client broke it) or 1014 (the upstream did).  Nothing more from it is
+ * parsed or forwarded.
+ */
+static void
+protocol_error(struct pair *p, struct end *from, unsigned code)
+{
+	struct end *to = peer_of(p, from);
+	struct flow *f = &from->in;
+
+	px_log(PX_LOG_INFO, "event=protocol_error side=%s code=%u",
+	    side_name(p, from), code);
+	if (p->closed_by == 0) {
+		p->closed_by = from == &p->client ? 1 : 2;
+		p->close_code = (uint16_t)code;
+	}
+	/* Cut the flow at the offending frame: what came before goes on. */
+	f->end = f->scan = f->ready;
+	f->held = 0;
+	f->discard = 1;
+	send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
+	    WS_CLOSE_BAD_GATEWAY);
+	send_close(p, from, code);
+	if (p->state == PAIR_OPEN)
+		pair_set_state(p, PAIR_CLOSING);
+}
+
+/* ------------------------------------------------------------------ */
+/* The frame scanner                                                   */
+/* ------------------------------------------------------------------ */
+
+/* A complete close frame from 'from' at f->buf + f->scan. */
+static int
+close_frame_seen(struct pair *p, struct end *from, const struct ws_frame *w)
+{
+	struct flow *f = &from->in;
+	uint8_t payload[WS_MAX_CONTROL];
+	size_t len = (size_t)w->payload_len;
+	unsigned code;
+	int bad;
+
+	memcpy(payload, f->buf + f->scan + w->header_len, len);
+	if (w->masked)
+		ws_unmask(payload, len, w->mask, 0);
+	bad = ws_close_check(payload, len, &code);
+	if (bad)
+		return bad;
+	from->got_close = 1;
+	if (p->closed_by == 0) {
+		p->closed_by = from == &p->client ? 1 : 2;
+		p->close_code = (uint16_t)code;
+	}
+	return 0;
+}
+
+/*
+ * Walk the frames in [scan, end) of the flow read from 'from' and move
+ * 'ready' as far as the writer may go.  Returns 0, or -1 after a
+ * protocol error was handled.
+ */
+int
+flow_scan(struct pair *p, struct end *from)
+{
+	struct flow *f = &from->in;
+	struct ws_frame w;
+	uint64_t total, avail;
+	int n, code;
+
+	while (f->scan < f->end) {
+		avail = f->end - f->scan;
+		if (f->frame_left > 0) {
+			/* Streaming a frame larger than the buffer. */
+			if (avail > f->frame_left)
+				avail = f->frame_left;
+			f->scan += (uint32_t)avail;
+			f->frame_left -= avail;
+			if (!f->sealed)
+				f->ready = f->scan;
+			if (f->frame_left == 0 && f->inject == INJECT_WAIT) {
+				f->sealed = 1;
+				f->inject = INJECT_READY;
+			}
+			continue;
+		}
+		n = ws_frame_parse(f->buf + f->scan, (size_t)avail, &w);
+		if (n == WS_PARTIAL)
+			break;
+		if (n < 0) {
+			protocol_error(p, from, WS_CLOSE_PROTOCOL);
+			return -1;
+		}
+		if (f->held == 0) {
+			code = ws_frame_check(&f->ws, &w, px_cfg.max_message);
+			if (code) {
+				protocol_error(p, from, (unsigned)code);
+				return -1;
+			}
+			total = (uint64_t)n + w.payload_len;
+			if (total > avail && total <= px_cfg.buf_size) {
+				f->held = total;	/* wait until complete */
+				break;
+			}
+		} else {
+			total = f->held;
+			if (total > avail)
+				break;
+		}
+		f->held = 0;
+		if (total > avail) {
+			/* Too large to hold: stream header and payload. */
+			f->scan = f->end;
+			f->frame_left = total - avail;
+			if (!f->sealed)
+				f->ready = f->scan;
+			continue;
+		}
+		if (w.opcode == WS_OP_CLOSE) {
+			code = close_frame_seen(p, from, &w);
+			if (code) {
+				protocol_error(p, from, (unsigned)code);
+				return -1;
+			}
+		}
+		if (w.fin && w.opcode < WS_OP_CLOSE)
+			f->messages++;
+		f->scan += (uint32_t)total;
+		if (!f->sealed)
+			f->ready = f->scan;
+		if (w.opcode == WS_OP_CLOSE) {
+			/* Nothing after a close is forwarded (RFC 6455 5.5.1). */
+			f->sealed = 1;
+			f->last = 1;
+			f->end = f->scan;
+			if (p->state == PAIR_OPEN)
+				pair_set_state(p, PAIR_CLOSING);
+			break;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Relaying                                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The source ended (EOF or error) without a close frame: the other side
+ * gets 1001 (client gone) or 1014 (upstream gone) at a frame boundary.
+ * Inside a streamed frame there is no boundary to reach: the other side
+ * can only be closed, which is SPEC 4's single 1006 case.
+ */
+static void
+source_gone(struct pair *p, struct end *from)
+{
+	struct flow *f = &from->in;
+	struct end *to = peer_of(p, from);
+	struct flow *g = &to->in;
+
+	/* A FIN after its close frame is a normal half-close: that side
+	 * still takes the other's frames and close answer. */
+	if (from->got_close && !from->dead)
+		return;
+	/* Nothing more is written to a side that is gone: what waits for it
+	 * is dropped, so the other side's frames can still be read (its
+	 * close answer among them) though they go nowhere. */
+	from->dead = 1;
+	g->sealed = 1;
+	g->start = g->ready = g->scan;
+	if (from->got_close)
+		return;
+	if (p->closed_by == 0) {
+		p->closed_by = from == &p->client ? 1 : 2;
+		p->close_code = 1006;
+	}
+	/* A frame held back incomplete is dropped; whole frames go on. */
+	f->end = f->scan = f->ready;
+	f->held = 0;
+	if (f->frame_left > 0) {
+		/* What arrived of the frame still goes on, then a FIN: a
+		 * close() with unread bytes would be a reset, which can
+		 * destroy what the other side has not read yet. */
+		f->frame_left = 0;
+		f->sealed = 1;
+		f->last = 1;
+		g->discard = 1;
+		if (f->start == f->ready)
+			to->sent_close = 1;	/* all written already */
+	} else {
+		send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
+		    WS_CLOSE_BAD_GATEWAY);
+	}
+	if (p->state == PAIR_OPEN)
+		pair_set_state(p, PAIR_CLOSING);
+}
+
+/* Read what 'from' has into its flow. Returns 1 on progress. */
+static int
+flow_read(struct pair *p, struct end *from)
+{
+	struct flow *f = &from->in;
+	size_t room;
+	ssize_t n;
+
+	if (!from->readable || from->dead || from->eof)
+		return 0;
+	if (from->got_close || f->discard) {
+		/* Drain and drop until the peer closes its side. */
+		n = end_read(from, px_scratch, sizeof(px_scratch));
+		if (n > 0)
+			return 1;
+	} else {
+		if (flow_buf(f) < 0)
+			return 0;
+		if (f->end == px_cfg.buf_size && f->start > 0) {
+			/* Make room: move unwritten bytes to the front. */
+			memmove(f->buf, f->buf + f->start, f->end - f->start);
+			f->ready -= f->start;
+			f->scan -= f->start;
+			f->end -= f->start;
+			f->start = 0;
+		}
+		room = px_cfg.buf_size - f->end;
+		if (room == 0)
+			return 0;	/* backpressure: stay readable */
+		n = end_read(from, f->buf + f->end, room);
+		if (n > 0) {
+			f->end += (uint32_t)n;
+			f->bytes += (uint64_t)n;
+			/* A short read drained the socket: skip the read that
+			 * would only say EAGAIN, unless a hang-up came with the
+			 * event (the FIN is still to be read). */
+			if ((size_t)n < room && !from->hup && from->tls == NULL)
+				from->readable = 0;
+			pair_touch(p);
+			/* Write what became ready at once: most events move one
+			 * message one way, and this saves a turn of relay_run. */
+			if (flow_scan(p, from) == 0 && f->ready > f->start)
+				(void)flow_write(f, peer_of(p, from));
+			return 1;
+		}
+		if (f->end == f->start)
+			flow_release(f);
+	}
+	if (n == PX_IO_AGAIN) {
+		from->readable = 0;
+		return 0;
+	}
+	from->eof = 1;
+	if (n == PX_IO_ERROR)
+		from->dead = 1;
+	source_gone(p, from);
+	return 1;
+}
+
+/* Is this end finished with: nothing more to read or write? */
+static int
+end_finished(const struct end *e)
+{
+	return e->dead || (e->sent_close && (e->got_close || e->eof));
+}
+
+void
+relay_run(struct pair *p)
+{
+	int progress;
+
+	do {
+		progress = 0;
+		/* Flag tests first: an event mostly concerns one direction,
+		 * and a direction with nothing in flight has no buffer. */
+		if (p->upstream.in.buf != NULL ||
+		    p->upstream.in.inject == INJECT_READY)
+			progress |= flow_write(&p->upstream.in, &p->client);
+		if (p->client.in.buf != NULL ||
+		    p->client.in.inject == INJECT_READY)
+			progress |= flow_write(&p->client.in, &p->upstream);
+		if (p->client.readable)
+			progress |= flow_read(p, &p->client);
+		if (p->upstream.readable)
+			progress |= flow_read(p, &p->upstream);
+		/* A write error is a side gone too; the close it queues for
+		 * the other side needs another turn. */
+		if (p->client.dead && !p->client.eof) {
+			p->client.eof = 1;
+			source_gone(p, &p->client);
+			progress = 1;
+		}
+		if (p->upstream.dead && !p->upstream.eof) {
+			p->upstream.eof = 1;
+			source_gone(p, &p->upstream);
+			progress = 1;
+		}
+	} while (progress);
+
+	/* A rule breaker that has its close frame gets our FIN too, so it
+	 * closes and we do not wait for the timer. */
+	if (p->client.in.discard && p->client.sent_close && !p->client.shut &&
+	    !p->client.dead) {
+		p->client.shut = 1;
+		tls_shutdown(p->client.fd, p->client.tls);
+	}
+	if (p->upstream.in.discard && p->upstream.sent_close &&
+	    !p->upstream.shut && !p->upstream.dead) {
+		p->upstream.shut = 1;
+		tls_shutdown(p->upstream.fd, p->upstream.tls);
+	}
+	if (end_finished(&p->upstream) && end_finished(&p->client)) {
+		pair_close(p, NULL);
+		return;
+	}
+	/* A side that is gone and has nothing more to get can go now. */
+	if (p->upstream.dead && p->upstream.fd >= 0)
+		end_close(&p->upstream);
+	if (p->client.dead && p->client.fd >= 0)
+		end_close(&p->client);
+}
+
