@@ -25,7 +25,8 @@ Checked afterwards:
     side was inside a frame too large for the proxy's buffer -- its
     connection closed inside that frame; never a silent EOF;
   - every accepted connection has exactly one event=close line in the
-    proxy's log; no pair got 503;
+    proxy's log, none with an error (every peer here answers a close
+    and closes at once, so no pair waits for --close-timeout); no 503;
   - the proxy's fd count is back to its baseline (lib's check), and the
     slab is all free again: --max-conns pairs can be opened at once and
     one more gets 503.
@@ -271,11 +272,15 @@ class Peer:
             self.err('stuck: no end of stream %.0fs after the start' % (self.plan['life'] + 30))
         except Exception as e:  # noqa
             self.err('reader: %s: %s' % (type(e).__name__, e))
-        try:
-            await asyncio.wait_for(wt, 5)
-        except (asyncio.TimeoutError, asyncio.CancelledError):
+        # the read side ended (EOF or reset): this connection is over, so
+        # the writer stops now and the socket is closed at once (the proxy
+        # may be waiting for this side's FIN)
+        self.stop = True
+        if not wt.done():
             wt.cancel()
-        except (OSError, ConnectionError):
+        try:
+            await wt
+        except (asyncio.CancelledError, OSError, ConnectionError):
             pass
         except Exception as e:  # noqa
             self.err('writer: %s: %s' % (type(e).__name__, e))
@@ -475,6 +480,19 @@ def main(ctx):
         ev = per_port.get(port, [])
         if ev != ['close'] * len(pids):
             failures.append('pairs %r (client port %d): log events %r, want %d close' % (pids, port, ev, len(pids)))
+    # pairs that did not end cleanly, for a reader of the log
+    for m in re.finditer(r'event=close client=127\.0\.0\.1:(\d+) .*? error="([^"]*)"', log):
+        for pid in pairs_on.get(int(m.group(1)), []):
+            r = results[pid]
+            lib.log('chaos: pair %d (port %s) logged error "%s": plan %r; client end %s close %s, upstream end'
+                    ' %s close %s, cut streamed c/u %s/%s' % (
+                        pid, m.group(1), m.group(2), plans[pid], r.get('client_end'), r.get('client_close'),
+                        r.get('upstream_end'), r.get('upstream_close'), r.get('client_cut_streamed'),
+                        r.get('upstream_cut_streamed')))
+    # every peer here answers closes and closes its socket at once: no pair
+    # may have had to wait for --close-timeout (or end with another error)
+    if errors:
+        failures.append('pairs ended with errors in the log: %r' % errors)
     extra = set(per_port) - set(pairs_on)
     if extra:
         failures.append('log events for client ports no pair used: %r' % sorted(extra)[:5])

@@ -204,7 +204,15 @@ class Proxy:
             time.sleep(0.02)
         else:
             raise Fail('wsproxy not listening on %d after %.0fs' % (self.port, timeout))
-        # let start-up finish (e.g. fds opened right after listen())
+        # let start-up finish: upstream names are resolved and the poller
+        # opened after listen() (slow under valgrind), and "event=start"
+        # is logged last (unless -q)
+        if '-q' not in self.args and '--quiet' not in self.args:
+            while 'event=start' not in self.stderr_text() and time.time() < end:
+                if self.p.poll() is not None:
+                    raise Fail('wsproxy exited with %s at start-up: %s' %
+                               (self.p.returncode, self.stderr_tail(300)))
+                time.sleep(0.02)
         time.sleep(0.05)
         self.baseline = self.settled_fd_count()
         self.base_rss = rss_kib(self.pid)
