@@ -34,6 +34,8 @@
 
 #include "wsutil.h"
 
+static void die(const char *m) { perror(m); exit(1); }
+
 #define RSZ (256 * 1024)
 #define MAX_HEAD 8192
 
@@ -69,25 +71,6 @@ static uint8_t sbuf[RSZ + 256];	/* staging for one read's worth of output */
 static size_t slen;
 static struct conn *dead;
 static long nconns, maxconns;
-
-static void die(const char *m) { perror(m); exit(1); }
-
-static int parse_addr(const char *s, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof host)
-		return -1;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = 0;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(c + 1));
-	if (!*host)
-		strcpy(host, "0.0.0.0");
-	return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
-}
 
 static void conn_close(struct conn *c)
 {
@@ -375,7 +358,7 @@ int main(int argc, char **argv)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (parse_addr(listen_addr, &sa) < 0) {
+	if (parse_addr(listen_addr, &sa, "0.0.0.0") < 0) {
 		fprintf(stderr, "echo: bad address %s\n", listen_addr);
 		return 64;
 	}

@@ -31,6 +31,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "wsutil.h"
+
+static void die(const char *m) { perror(m); exit(1); }
+
 struct side {
 	int fd;
 	uint8_t rd, wr, rdhup, eof, shut;
@@ -51,23 +55,6 @@ struct pair {
  */
 static size_t bufsz = 32 * 1024;
 static struct pair *dead;
-
-static void die(const char *m) { perror(m); exit(1); }
-
-static int parse_addr(const char *s, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof host)
-		return -1;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = 0;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, *host ? host : "0.0.0.0", &sa->sin_addr) == 1 ? 0 : -1;
-}
 
 static void pair_close(struct pair *p)
 {
@@ -158,7 +145,7 @@ int main(int argc, char **argv)
 		else
 			la = NULL, i = argc;
 	}
-	if (!la || !ua || parse_addr(la, &lsa) < 0 || parse_addr(ua, &usa) < 0 ||
+	if (!la || !ua || parse_addr(la, &lsa, "0.0.0.0") < 0 || parse_addr(ua, &usa, "0.0.0.0") < 0 ||
 	    bufsz < 512 || bufsz > (1u << 30)) {
 		fprintf(stderr, "usage: floor -l HOST:PORT -u HOST:PORT [-b BUFSIZE]\n");
 		return 64;

@@ -321,21 +321,6 @@ static long read_rss_kib(void)
 	return total;
 }
 
-static int parse_addr(const char *s, struct sockaddr_in *sa)
-{
-	char host[64];
-	const char *c = strrchr(s, ':');
-
-	if (!c || (size_t)(c - s) >= sizeof host)
-		return -1;
-	memcpy(host, s, (size_t)(c - s));
-	host[c - s] = 0;
-	memset(sa, 0, sizeof *sa);
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, *host ? host : "127.0.0.1", &sa->sin_addr) == 1 ? 0 : -1;
-}
-
 /* --------------------------------------------------------- the payload */
 
 static uint32_t pat_off(uint32_t id, uint64_t seq)
@@ -1115,7 +1100,7 @@ int main(int argc, char **argv)
 					mode = m;
 		} else if (!strcmp(a, "--target")) {
 			snprintf(target_str, sizeof target_str, "%s", v);
-			if (parse_addr(v, &target) < 0)
+			if (parse_addr(v, &target, "127.0.0.1") < 0)
 				usage();
 		} else if (!strcmp(a, "--path")) {
 			path = v;
@@ -1152,7 +1137,7 @@ int main(int argc, char **argv)
 	if (mode < 0 || nconns < 1 || msize < 1 || msize > (1ull << 31) || window < 1 ||
 	    rate <= 0 || duration < 0 || warmup < 0 || max_pending < 1)
 		usage();
-	if (!target.sin_port && parse_addr(target_str, &target) < 0)
+	if (!target.sin_port && parse_addr(target_str, &target, "127.0.0.1") < 0)
 		usage();
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGTERM, on_signal);

@@ -8,6 +8,10 @@
 #ifndef BENCH_WSUTIL_H
 #define BENCH_WSUTIL_H
 
+#include <stdlib.h>
+#include <stdio.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -17,6 +21,22 @@
 #define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 /* ---------------------------------------------------------------- SHA-1 */
+
+/* "HOST:PORT" (IPv4) into sa; an empty HOST is dflt. */
+static inline int parse_addr(const char *s, struct sockaddr_in *sa, const char *dflt)
+{
+	char host[64];
+	const char *c = strrchr(s, ':');
+
+	if (!c || (size_t)(c - s) >= sizeof host)
+		return -1;
+	memcpy(host, s, (size_t)(c - s));
+	host[c - s] = 0;
+	memset(sa, 0, sizeof *sa);
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)atoi(c + 1));
+	return inet_pton(AF_INET, *host ? host : dflt, &sa->sin_addr) == 1 ? 0 : -1;
+}
 
 static inline uint32_t sha1_rol(uint32_t x, int n) { return (x << n) | (x >> (32 - n)); }
 
