@@ -156,7 +156,6 @@ clock_ms(void)
 static void
 timer_unlink(struct pair *p)
 {
-	uint32_t idx = (uint32_t)(p - slab);
 	enum timer_kind k = (enum timer_kind)p->timer;
 
 	if (k == TIMER_NONE)
@@ -169,7 +168,6 @@ timer_unlink(struct pair *p)
 		slab[p->timer_next].timer_prev = p->timer_prev;
 	else
 		timer_tail[k] = p->timer_prev;
-	(void)idx;
 	p->timer = TIMER_NONE;
 }
 
