@@ -410,59 +410,62 @@ end_finished(const struct end *e)
 	return e->dead || (e->sent_close && (e->got_close || e->eof));
 }
 
+/* A write error is a side gone too; returns 1 as the close it queues
+ * for the other side needs another turn of relay_run(). */
+static int
+end_lost(struct pair *p, struct end *e)
+{
+	if (!e->dead || e->eof)
+		return 0;
+	e->eof = 1;
+	source_gone(p, e);
+	return 1;
+}
+
+/* A side whose bytes are dropped (it broke the rules, or its peer died
+ * mid-frame) gets our FIN once its last byte is out, so it closes and
+ * the pair does not wait for --close-timeout. */
+static void
+end_shut_if_done(struct end *e)
+{
+	if (e->in.discard && e->sent_close && !e->shut && !e->dead) {
+		e->shut = 1;
+		tls_shutdown(e->fd, e->tls);
+	}
+}
+
 void
 relay_run(struct pair *p)
 {
+	struct end *c = &p->client, *u = &p->upstream;
 	int progress;
 
 	do {
 		progress = 0;
 		/* Flag tests first: an event mostly concerns one direction,
 		 * and a direction with nothing in flight has no buffer. */
-		if (p->upstream.in.buf != NULL ||
-		    p->upstream.in.inject == INJECT_READY)
-			progress |= flow_write(&p->upstream.in, &p->client);
-		if (p->client.in.buf != NULL ||
-		    p->client.in.inject == INJECT_READY)
-			progress |= flow_write(&p->client.in, &p->upstream);
-		if (p->client.readable)
-			progress |= flow_read(p, &p->client);
-		if (p->upstream.readable)
-			progress |= flow_read(p, &p->upstream);
-		/* A write error is a side gone too; the close it queues for
-		 * the other side needs another turn. */
-		if (p->client.dead && !p->client.eof) {
-			p->client.eof = 1;
-			source_gone(p, &p->client);
-			progress = 1;
-		}
-		if (p->upstream.dead && !p->upstream.eof) {
-			p->upstream.eof = 1;
-			source_gone(p, &p->upstream);
-			progress = 1;
-		}
+		if (u->in.buf != NULL || u->in.inject == INJECT_READY)
+			progress |= flow_write(&u->in, c);
+		if (c->in.buf != NULL || c->in.inject == INJECT_READY)
+			progress |= flow_write(&c->in, u);
+		if (c->readable)
+			progress |= flow_read(p, c);
+		if (u->readable)
+			progress |= flow_read(p, u);
+		progress |= end_lost(p, c);
+		progress |= end_lost(p, u);
 	} while (progress);
 
-	/* A rule breaker that has its close frame gets our FIN too, so it
-	 * closes and we do not wait for the timer. */
-	if (p->client.in.discard && p->client.sent_close && !p->client.shut &&
-	    !p->client.dead) {
-		p->client.shut = 1;
-		tls_shutdown(p->client.fd, p->client.tls);
-	}
-	if (p->upstream.in.discard && p->upstream.sent_close &&
-	    !p->upstream.shut && !p->upstream.dead) {
-		p->upstream.shut = 1;
-		tls_shutdown(p->upstream.fd, p->upstream.tls);
-	}
-	if (end_finished(&p->upstream) && end_finished(&p->client)) {
+	end_shut_if_done(c);
+	end_shut_if_done(u);
+	if (end_finished(u) && end_finished(c)) {
 		pair_close(p, NULL);
 		return;
 	}
 	/* A side that is gone and has nothing more to get can go now. */
-	if (p->upstream.dead && p->upstream.fd >= 0)
-		end_close(&p->upstream);
-	if (p->client.dead && p->client.fd >= 0)
-		end_close(&p->client);
+	if (u->dead && u->fd >= 0)
+		end_close(u);
+	if (c->dead && c->fd >= 0)
+		end_close(c);
 }
 
