@@ -18,8 +18,8 @@ LDLIBS  ?=
 
 -include config.mak
 
-SRCS = proxy.c relay.c config.c handshake.c ws.c tls.c
-HDRS = proxy.h ev_epoll.c ev_kqueue.c
+SRCS = proxy.c relay.c config.c handshake.c target.c ws.c tls.c
+HDRS = proxy.h target.h ev_epoll.c ev_kqueue.c
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
 # libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
@@ -106,13 +106,24 @@ build/test_ws-asan: tests/unit/test_ws.c ws.c proxy.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_ws.c ws.c
 
-FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair
+build/test_target: tests/unit/test_target.c tests/unit/target_invariants.h target.c target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_target.c target.c
+build/test_target-asan: tests/unit/test_target.c tests/unit/target_invariants.h target.c target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_target.c target.c
+
+FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target
 FUZZCC  = clang
 build/fuzz_%: tests/fuzz/fuzz_%.c ws.c proxy.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< ws.c
 
 build/fuzz_http_response: tests/fuzz/fuzz_http_request.c
+
+build/fuzz_target: tests/fuzz/fuzz_target.c tests/unit/target_invariants.h target.c target.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< target.c
 
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)
@@ -148,7 +159,7 @@ check:
 	sh tests/check.sh
 
 check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
-    build/test_ws-asan fuzz
+    build/test_ws-asan build/test_target build/test_target-asan fuzz
 
 bench: wsproxy
 	sh bench/run.sh

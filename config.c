@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "target.h"
 
 /* Zero-initialised (in .bss, not in the binary); defaults are set at the
  * top of px_configure(). */
@@ -49,6 +50,8 @@ static const char usage_text[] =
 "                              RLIMIT_NOFILE)\n"
 "      --max-message BYTES     largest message relayed (0 = no limit)\n"
 "      --max-header-bytes N    largest request head (default 8192)\n"
+"      --tcp-keepalive SECS    probe a silent peer after SECS (default 60,\n"
+"                              0 = off)\n"
 "      --tls-ca FILE           CA bundle for wss:// upstreams\n"
 "      --tls-cert FILE         client certificate for mutual TLS\n"
 "      --tls-key FILE          its private key\n"
@@ -116,31 +119,74 @@ number(const char *flag, const char *arg, uint64_t min, uint64_t max)
 /* Routes and upstream URIs                                            */
 /* ------------------------------------------------------------------ */
 
-/* "/socket/" -> "/socket", "socket" -> "/socket", "/" -> "". */
+/*
+ * A route prefix as routing compares it: "/socket/" -> "/socket",
+ * "socket" -> "/socket", "/" -> "", "/%61pi" -> "/api".  It goes through
+ * the same normaliser as request paths (wsproxy(1) ROUTING AND
+ * REWRITING), so a prefix and the paths it matches are spelled alike;
+ * a ';', a query or a form a request would get 400 for is exit 64.
+ */
 static const char *
 normalise_prefix(const char *flag, const char *path, size_t len, size_t *out)
 {
-	char *d;
-	size_t i;
+	struct target t;
+	const char *why;
+	char *in, *d;
+	size_t n = 0;
 
-	for (i = 0; i < len; i++)
-		if ((unsigned char)path[i] <= 0x20 || path[i] == 0x7f ||
-		    path[i] == '?' || path[i] == '#')
-			usage_error("%s: path '%.*s' may not contain blanks,"
-			    " controls, '?' or '#'", flag, (int)len, path);
+	in = malloc(len + 2);
 	d = malloc(len + 2);
-	if (d == NULL)
+	if (in == NULL || d == NULL)
 		usage_error("out of memory");
-	i = 0;
 	if (len == 0 || path[0] != '/')
-		d[i++] = '/';
-	memcpy(d + i, path, len);
-	i += len;
-	while (i > 0 && d[i - 1] == '/')
-		i--;
-	d[i] = '\0';
-	*out = i;
+		in[n++] = '/';
+	memcpy(in + n, path, len);
+	n += len;
+	while (n > 1 && in[n - 1] == '/')
+		n--;
+	why = target_normalise(in, n, d, len + 2, &t);
+	if (why == NULL && (t.query != NULL || memchr(d, ';', t.path_len)))
+		why = "';' and '?' are not allowed in a route path";
+	if (why != NULL)
+		usage_error("%s: path '%.*s': %s", flag, (int)len, path, why);
+	free(in);
+	n = t.path_len;
+	if (n == 1)
+		n = 0;			/* "/" matches everything */
+	d[n] = '\0';
+	*out = n;
 	return d;
+}
+
+/*
+ * The path and query of an upstream URI, normalised like a request's,
+ * so what wsproxy sends upstream is spelled one way.  rest starts at
+ * the '/' or '?' after the authority.
+ */
+static void
+normalise_uri_target(const char *flag, const char *uri, const char *rest,
+    struct px_route *r)
+{
+	size_t len = strlen(rest);
+	struct target t;
+	const char *why;
+	char *in, *d;
+
+	in = malloc(len + 2);
+	d = malloc(len + 2);
+	if (in == NULL || d == NULL)
+		usage_error("out of memory");
+	in[0] = '/';
+	memcpy(in + (rest[0] == '?'), rest, len + 1);
+	why = target_normalise(in, len + (rest[0] == '?'), d, len + 2, &t);
+	if (why != NULL)
+		usage_error("%s: '%s': %s", flag, uri, why);
+	if (rest[0] == '/')
+		r->path = xstrndup(t.path, t.path_len);
+	if (t.query != NULL)
+		r->query = xstrndup(t.query, t.query_len);
+	free(in);
+	free(d);
 }
 
 static void
@@ -231,19 +277,13 @@ parse_uri(const char *flag, const char *uri, struct px_route *r)
 	memcpy(r->port, portbuf, sizeof(r->port));
 	/* Host header: as written in the URI, port only if given. */
 	r->host_header = xstrndup(p, (size_t)(rest - p));
-	if (*rest == '/') {
-		size_t n = strcspn(rest, "?");
-
-		r->path = xstrndup(rest, n);
-		rest += n;
-	}
-	if (*rest == '?')
-		r->query = xstrndup(rest + 1, strlen(rest + 1));
+	if (*rest == '/' || *rest == '?')
+		normalise_uri_target(flag, uri, rest, r);
 }
 
 static void
-add_route(const char *flag, const char *prefix, size_t prefix_len,
-    const char *uri)
+add_route(const char *flag, const char *path_flag, const char *prefix,
+    size_t prefix_len, const char *uri)
 {
 	struct px_route *r;
 	int i;
@@ -251,7 +291,8 @@ add_route(const char *flag, const char *prefix, size_t prefix_len,
 	if (px_cfg.nroute == PX_MAX_ROUTES)
 		usage_error("%s: more than %d routes", flag, PX_MAX_ROUTES);
 	r = &px_cfg.route[px_cfg.nroute];
-	r->prefix = normalise_prefix(flag, prefix, prefix_len, &r->prefix_len);
+	r->prefix = normalise_prefix(path_flag, prefix, prefix_len,
+	    &r->prefix_len);
 	for (i = 0; i < px_cfg.nroute; i++)
 		if (strcmp(px_cfg.route[i].prefix, r->prefix) == 0)
 			usage_error("%s: path '%s' is routed twice", flag,
@@ -291,6 +332,35 @@ static int
 is_tchar(int c)
 {
 	return isalnum(c) || (c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/*
+ * Header names that make the upgrade itself (per-hop and Sec-WebSocket-*,
+ * '-' and '_' alike): a --header of one would break the handshake or
+ * smuggle a second framing, so it is refused (wsproxy(1) HANDSHAKE).
+ */
+static int
+handshake_header(const char *name, size_t len)
+{
+	static const char *const names[] = {
+		"Connection", "Upgrade", "Keep-Alive", "TE", "Trailer",
+		"Transfer-Encoding", "Content-Length", "Proxy-",
+		"Sec-WebSocket-",
+	};
+	size_t i, k, n;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		n = strlen(names[i]);
+		if (names[i][n - 1] == '-' ? len < n : len != n)
+			continue;
+		for (k = 0; k < n; k++)
+			if (tolower((unsigned char)(name[k] == '_' ? '-' :
+			    name[k])) != tolower((unsigned char)names[i][k]))
+				break;
+		if (k == n)
+			return 1;
+	}
+	return 0;
 }
 
 /* Expand ${VAR} from the environment; an unset VAR is an error. */
@@ -350,6 +420,9 @@ add_header(const char *flag, const char *arg)
 	for (c = arg; c < colon; c++)
 		if (!is_tchar((unsigned char)*c))
 			usage_error("%s: '%s': bad header name", flag, arg);
+	if (handshake_header(arg, (size_t)(colon - arg)))
+		usage_error("%s: '%.*s' belongs to the WebSocket handshake and"
+		    " cannot be set", flag, (int)(colon - arg), arg);
 	h = &px_cfg.header[px_cfg.nheader++];
 	h->name = xstrndup(arg, (size_t)(colon - arg));
 	h->name_len = (size_t)(colon - arg);
@@ -466,6 +539,7 @@ bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
 	/* Accepted sockets inherit TCP_NODELAY from the listener on Linux,
 	 * which saves a setsockopt() per client (proxy.c). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	px_keepalive(fd);
 	if (sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		    sizeof(v6only));
@@ -549,7 +623,8 @@ enum {
 	OPT_TLS_SERVERNAME,
 	OPT_TLS_INSECURE,
 	OPT_LISTEN_CERT,
-	OPT_LISTEN_KEY
+	OPT_LISTEN_KEY,
+	OPT_TCP_KEEPALIVE
 };
 
 static const struct option long_options[] = {
@@ -574,6 +649,7 @@ static const struct option long_options[] = {
 	{ "tls-insecure", no_argument, NULL, OPT_TLS_INSECURE },
 	{ "listen-cert", required_argument, NULL, OPT_LISTEN_CERT },
 	{ "listen-key", required_argument, NULL, OPT_LISTEN_KEY },
+	{ "tcp-keepalive", required_argument, NULL, OPT_TCP_KEEPALIVE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -708,6 +784,7 @@ px_configure(int argc, char **argv)
 	px_cfg.request_timeout = 10000;
 	px_cfg.idle_timeout = 0;
 	px_cfg.close_timeout = 5000;
+	px_cfg.tcp_keepalive = 60;
 	px_cfg.log_level = PX_LOG_INFO;
 	opterr = 0;
 	for (;;) {
@@ -738,7 +815,8 @@ px_configure(int argc, char **argv)
 			if (eq == NULL)
 				usage_error("--route: '%s' is not PATH=URI",
 				    optarg);
-			add_route("--route", optarg, (size_t)(eq - optarg),
+			add_route("--route", "--route", optarg,
+			    (size_t)(eq - optarg),
 			    eq + 1);
 			break;
 		}
@@ -775,6 +853,10 @@ px_configure(int argc, char **argv)
 		case OPT_MAX_MESSAGE:
 			px_cfg.max_message = number("--max-message", optarg, 0,
 			    UINT64_MAX >> 1);
+			break;
+		case OPT_TCP_KEEPALIVE:
+			px_cfg.tcp_keepalive = (unsigned)number("--tcp-keepalive",
+			    optarg, 0, 86400);
 			break;
 		case OPT_MAX_HEADER_BYTES:
 			px_cfg.max_header_bytes = (size_t)number(
@@ -817,8 +899,8 @@ px_configure(int argc, char **argv)
 	if (path != NULL && upstream == NULL)
 		usage_error("--path: needs --upstream");
 	if (upstream != NULL)
-		add_route("--upstream", path ? path : "/", strlen(path ? path :
-		    "/"), upstream);
+		add_route("--upstream", "--path", path ? path : "/",
+		    strlen(path ? path : "/"), upstream);
 	if (px_cfg.nroute == 0)
 		usage_error("--upstream: required (or give --route)");
 	if (px_cfg.max_conns == 0)

@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "proxy.h"
+#include "target.h"
 
 /* A bounded appender: overflow is sticky and checked once at the end. */
 struct out {
@@ -70,42 +71,6 @@ header_has_token(const struct http_head *h, const char *name, const char *tok)
 	return 0;
 }
 
-/* Headers never copied from one leg to the other (RFC 7230 6.1), and the
- * ones wsproxy writes itself. */
-static int
-hop_by_hop(const struct http_header *h)
-{
-	static const char *const names[] = {
-		"Connection", "Keep-Alive", "TE", "Trailer",
-		"Transfer-Encoding", "Upgrade", "Host", "Content-Length",
-		"Sec-WebSocket-Key", "Sec-WebSocket-Version",
-		"Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
-		"Sec-WebSocket-Accept", "X-Forwarded-For", "X-Forwarded-Proto",
-		"X-Forwarded-Host",
-	};
-	size_t i;
-
-	if (h->name_len >= 6 && strncasecmp(h->name, "Proxy-", 6) == 0)
-		return 1;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (name_is(h, names[i]))
-			return 1;
-	return 0;
-}
-
-/* Is h named in a Connection header of head (a per-hop header)? */
-static int
-named_by_connection(const struct http_head *head, const struct http_header *h)
-{
-	char name[64];
-
-	if (h->name_len >= sizeof(name))
-		return 0;
-	memcpy(name, h->name, h->name_len);
-	name[h->name_len] = '\0';
-	return header_has_token(head, "Connection", name);
-}
-
 /*
  * Iterate the comma-separated elements of every header called name:
  * *i and *off keep the position.  Returns the next element (blanks
@@ -138,6 +103,122 @@ next_element(const struct http_head *h, const char *name, size_t *i,
 			}
 		}
 	}
+	return 0;
+}
+
+/*
+ * Header names compared as CGI-style servers read them: case-insensitive,
+ * with '-' and '_' alike ("X_Forwarded_For" is HTTP_X_FORWARDED_FOR too).
+ */
+static int
+name_folds(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t i;
+	unsigned char x, y;
+
+	if (alen != blen)
+		return 0;
+	for (i = 0; i < alen; i++) {
+		x = (unsigned char)(a[i] == '_' ? '-' : a[i]);
+		y = (unsigned char)(b[i] == '_' ? '-' : b[i]);
+		if (x >= 'A' && x <= 'Z')
+			x = (unsigned char)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (unsigned char)(y + 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+name_folds_str(const struct http_header *h, const char *name)
+{
+	return name_folds(h->name, h->name_len, name, strlen(name));
+}
+
+/*
+ * Client headers that claim who the client is or how it came: wsproxy
+ * writes its own (wsproxy(1) SECURITY), so a client cannot pose as
+ * another address, scheme or host to the upstream.
+ */
+static int
+identity_header(const struct http_header *h)
+{
+	static const char *const names[] = {
+		"Forwarded", "X-Real-IP", "X-Client-IP", "True-Client-IP",
+	};
+	size_t i;
+
+	if (h->name_len >= 12 && name_folds(h->name, 12, "X-Forwarded-", 12))
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (name_folds_str(h, names[i]))
+			return 1;
+	return 0;
+}
+
+/* Headers never copied from one leg to the other (RFC 9110 7.6.1), and
+ * the handshake's own, which wsproxy writes itself. */
+static int
+hop_by_hop(const struct http_header *h)
+{
+	static const char *const names[] = {
+		"Connection", "Keep-Alive", "TE", "Trailer",
+		"Transfer-Encoding", "Upgrade", "Host", "Content-Length",
+		"Sec-WebSocket-Key", "Sec-WebSocket-Version",
+		"Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
+		"Sec-WebSocket-Accept",
+	};
+	size_t i;
+
+	if (h->name_len >= 6 && name_folds(h->name, 6, "Proxy-", 6))
+		return 1;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (name_folds_str(h, names[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * Is h named in a Connection header of head (a per-hop header)?  The
+ * tokens are compared in place, so a name of any length is found.
+ */
+static int
+named_by_connection(const struct http_head *head, const struct http_header *h)
+{
+	size_t i = 0, off = 0, elen;
+	const char *elem;
+
+	while (next_element(head, "Connection", &i, &off, &elem, &elen))
+		if (elen == h->name_len &&
+		    strncasecmp(elem, h->name, elen) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is there a --header called name?  Then wsproxy does not write its own. */
+static int
+operator_header(const char *name)
+{
+	int j;
+
+	for (j = 0; j < px_cfg.nheader; j++)
+		if (strcasecmp(px_cfg.header[j].name, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Does a --header replace the client's header h ('-'/'_' twins too)? */
+static int
+replaced_by_operator(const struct http_header *h)
+{
+	int j;
+
+	for (j = 0; j < px_cfg.nheader; j++)
+		if (name_folds(h->name, h->name_len, px_cfg.header[j].name,
+		    px_cfg.header[j].name_len))
+			return 1;
 	return 0;
 }
 
@@ -180,95 +261,103 @@ is_deflate(const char *elem, size_t len)
 	return n == 18 && strncasecmp(elem, "permessage-deflate", 18) == 0;
 }
 
-/* Split the request target into path and query (absolute-form too). */
-static int
-split_target(const struct http_head *h, const char **path, size_t *plen,
-    const char **query, size_t *qlen)
+/*
+ * The request line's target for the upstream (wsproxy(1) ROUTING AND
+ * REWRITING): the normalised path with the route's prefix replaced by
+ * the URI's path (nginx proxy_pass), then the composed query.
+ */
+static void
+out_target(struct out *o, const struct hs_request *rq)
 {
-	const char *t = h->target, *end = h->target + h->target_len, *q;
+	const struct px_route *r = rq->route;
+	const struct target *t = &rq->target;
+	size_t n;
 
-	if (t < end && *t != '/') {
-		/* absolute-form (RFC 7230 5.3.2): skip scheme://authority */
-		const char *s = memchr(t, ':', (size_t)(end - t));
+	if (r->path == NULL) {
+		out_add(o, t->path, t->path_len);
+	} else {
+		const char *rest = t->path + r->prefix_len;
+		size_t rlen = t->path_len - r->prefix_len;
+		size_t ulen = strlen(r->path);
 
-		if (s == NULL || end - s < 3 || s[1] != '/' || s[2] != '/')
-			return -1;
-		t = s + 3;
-		while (t < end && *t != '/' && *t != '?')
-			t++;
-		if (t == end || *t != '/')
-			return -1;
+		/* a trailing '/' of the URI path is not doubled */
+		if (rlen > 0 && ulen > 0 && r->path[ulen - 1] == '/')
+			ulen--;
+		out_add(o, r->path, ulen);
+		out_add(o, rest, rlen);
+		if (ulen == 0 && rlen == 0)
+			out_str(o, "/");
 	}
-	q = memchr(t, '?', (size_t)(end - t));
-	*path = t;
-	*plen = (size_t)((q ? q : end) - t);
-	*query = q ? q + 1 : NULL;
-	*qlen = q ? (size_t)(end - q - 1) : 0;
-	return *plen > 0 ? 0 : -1;
-}
-
-/* Any "." or ".." segment: refused, so a prefix match cannot be escaped
- * by an upstream that normalises paths after wsproxy routed them. */
-static int
-has_dot_segment(const char *p, size_t len)
-{
-	size_t i = 0, s;
-
-	while (i < len) {
-		s = ++i;	/* p[i-1] is '/' */
-		while (i < len && p[i] != '/')
-			i++;
-		if ((i - s == 1 && p[s] == '.') ||
-		    (i - s == 2 && p[s] == '.' && p[s + 1] == '.'))
-			return 1;
-	}
-	return 0;
+	if (t->query == NULL && r->query == NULL)
+		return;
+	out_str(o, "?");
+	if (o->overflow)
+		return;
+	n = target_query_compose(r->query, r->query ? strlen(r->query) : 0,
+	    t->query, t->query_len, o->buf + o->len, o->cap - o->len);
+	if (n == SIZE_MAX)
+		o->overflow = 1;
+	else
+		o->len += n;
 }
 
 /*
- * The upgrade request for the upstream (SPEC 3).  The client's key goes
- * upstream unchanged, so the upstream's Sec-WebSocket-Accept is the one
- * the client expects and is checked once.
+ * X-Forwarded-For, -Proto, -Host and RFC 7239 Forwarded, each unless a
+ * --header of that name replaces it.  The client's own were dropped:
+ * without a trusted proxy in front, they are the client's word only.
+ */
+static void
+out_forwarded(struct out *o, const struct hs_request *rq,
+    const char *client_ip, int client_tls)
+{
+	const char *proto = client_tls ? "wss" : "ws";
+	int v6 = strchr(client_ip, ':') != NULL;
+
+	if (!operator_header("X-Forwarded-For"))
+		out_header(o, "X-Forwarded-For", 15, client_ip,
+		    strlen(client_ip));
+	if (!operator_header("X-Forwarded-Proto"))
+		out_header(o, "X-Forwarded-Proto", 17, proto, strlen(proto));
+	if (rq->host != NULL && !operator_header("X-Forwarded-Host"))
+		out_header(o, "X-Forwarded-Host", 16, rq->host, rq->host_len);
+	if (operator_header("Forwarded"))
+		return;
+	/* node = IPv4 / "[" IPv6 "]" quoted; a host with ':' is quoted */
+	out_str(o, v6 ? "Forwarded: for=\"[" : "Forwarded: for=");
+	out_str(o, client_ip);
+	out_str(o, v6 ? "]\";proto=" : ";proto=");
+	out_str(o, proto);
+	if (rq->host != NULL) {
+		out_str(o, ";host=\"");
+		out_add(o, rq->host, rq->host_len);	/* no '"' or '\\' in it */
+		out_str(o, "\"");
+	}
+	out_str(o, "\r\n");
+}
+
+/*
+ * The upgrade request for the upstream (wsproxy(1) HANDSHAKE).  The
+ * client's key goes upstream unchanged, so the upstream's
+ * Sec-WebSocket-Accept is the one the client expects and is checked once.
  */
 size_t
-hs_upstream_request(const struct http_head *h, int route,
-    const char *client_ip, int client_tls, char *buf, size_t cap)
+hs_upstream_request(const struct hs_request *rq, const char *client_ip,
+    int client_tls, char *buf, size_t cap)
 {
-	const struct px_route *r = &px_cfg.route[route];
+	const struct http_head *h = rq->head;
 	struct out o = { buf, 0, cap, 0 };
-	const char *path, *query, *elem;
-	size_t plen, qlen, i, off, elen;
 	const struct http_header *x;
+	const char *elem;
+	size_t i, off, elen;
 	int first, j;
 
-	(void)split_target(h, &path, &plen, &query, &qlen);
 	out_str(&o, "GET ");
-	if (r->path == NULL) {
-		out_add(&o, path, plen);
-	} else {
-		const char *rest = path + r->prefix_len;
-		size_t rlen = plen - r->prefix_len;
-		size_t ulen = strlen(r->path);
-
-		/* nginx proxy_pass: the prefix is replaced by the URI path. */
-		if (rlen > 0 && ulen > 0 && r->path[ulen - 1] == '/')
-			ulen--;
-		out_add(&o, r->path, ulen);
-		out_add(&o, rest, rlen);
-		if (ulen == 0 && rlen == 0)
-			out_str(&o, "/");
-	}
-	if (query != NULL || r->query != NULL)
-		out_str(&o, "?");
-	if (query != NULL)
-		out_add(&o, query, qlen);
-	if (query != NULL && qlen > 0 && r->query != NULL && r->query[0])
-		out_str(&o, "&");
-	if (r->query != NULL)
-		out_str(&o, r->query);
-	out_str(&o, " HTTP/1.1\r\nHost: ");
-	out_str(&o, r->host_header);
-	out_str(&o, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+	out_target(&o, rq);
+	out_str(&o, " HTTP/1.1\r\n");
+	if (!operator_header("Host"))
+		out_header(&o, "Host", 4, rq->route->host_header,
+		    strlen(rq->route->host_header));
+	out_str(&o, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Version: 13\r\n");
 	x = http_find(h, "Sec-WebSocket-Key");
 	out_header(&o, "Sec-WebSocket-Key", 17, x->value, x->value_len);
@@ -301,36 +390,16 @@ hs_upstream_request(const struct http_head *h, int route,
 	if (!first)
 		out_str(&o, "\r\n");
 
-	/* The client's end-to-end headers, less those --header replaces. */
+	/* The client's end-to-end headers, less per-hop ones, identity
+	 * claims and those --header replaces. */
 	for (i = 0; i < h->num_headers; i++) {
 		x = &h->headers[i];
-		if (hop_by_hop(x) || named_by_connection(h, x))
-			continue;
-		for (j = 0; j < px_cfg.nheader; j++)
-			if (x->name_len == px_cfg.header[j].name_len &&
-			    strncasecmp(x->name, px_cfg.header[j].name,
-			    x->name_len) == 0)
-				break;
-		if (j < px_cfg.nheader)
+		if (hop_by_hop(x) || identity_header(x) ||
+		    named_by_connection(h, x) || replaced_by_operator(x))
 			continue;
 		out_header(&o, x->name, x->name_len, x->value, x->value_len);
 	}
-
-	/* X-Forwarded-For: earlier hops, then this client. */
-	out_str(&o, "X-Forwarded-For: ");
-	for (i = 0; i < h->num_headers; i++) {
-		x = &h->headers[i];
-		if (name_is(x, "X-Forwarded-For") && x->value_len > 0) {
-			out_add(&o, x->value, x->value_len);
-			out_str(&o, ", ");
-		}
-	}
-	out_str(&o, client_ip);
-	out_str(&o, client_tls ?
-	    "\r\nX-Forwarded-Proto: wss\r\n" : "\r\nX-Forwarded-Proto: ws\r\n");
-	x = http_find(h, "Host");
-	if (x != NULL)
-		out_header(&o, "X-Forwarded-Host", 16, x->value, x->value_len);
+	out_forwarded(&o, rq, client_ip, client_tls);
 	for (j = 0; j < px_cfg.nheader; j++)
 		out_header(&o, px_cfg.header[j].name, px_cfg.header[j].name_len,
 		    px_cfg.header[j].value, px_cfg.header[j].value_len);
@@ -338,30 +407,67 @@ hs_upstream_request(const struct http_head *h, int route,
 	return o.overflow ? 0 : o.len;
 }
 
-
-/* Check the parsed request in the order of SPEC 2; 0 or a status. */
-unsigned
-hs_check_request(const struct http_head *h, int *route_out, int *version,
-    const char **why)
+/*
+ * The target's route: matched on the normalised path, and refused when
+ * a servlet container, which cuts ';params' from each segment, would
+ * see a path that another route matches ("/chat;x" beside "/chat").
+ */
+static unsigned
+route_target(struct hs_request *rq, char *scratch, const char **why)
 {
-	const struct http_header *x;
-	const char *path, *query;
-	size_t plen, qlen;
-	int route;
+	const struct target *t = &rq->target;
+	size_t slen;
+	int route, stripped;
 
+	route = px_route_match(t->path, t->path_len);
+	if (memchr(t->path, ';', t->path_len) != NULL) {
+		slen = target_strip_params(t->path, t->path_len, scratch);
+		stripped = px_route_match(scratch, slen);
+		if (stripped != route)
+			return *why = "';' in the path changes the route", 400;
+	}
+	if (route < 0)
+		return *why = "no route", 404;
+	rq->route = &px_cfg.route[route];
+	return 0;
+}
+
+/* Check the parsed request in the order of wsproxy(1) HANDSHAKE; 0 or a
+ * status.  scratch holds the normalised target. */
+unsigned
+hs_check_request(const struct http_head *h, char *scratch, size_t cap,
+    struct hs_request *rq, int *version, const char **why)
+{
+	const struct http_header *x, *host;
+	unsigned status;
+
+	memset(rq, 0, sizeof(*rq));
+	rq->head = h;
 	*version = 0;
 	if (http_find(h, "Content-Length") || http_find(h, "Transfer-Encoding"))
 		return *why = "body on an upgrade request", 400;
+	host = http_find(h, "Host");
 	if (h->minor_version >= 1 && http_count(h, "Host") != 1)
 		return *why = "Host missing or repeated", 400;
-	if (split_target(h, &path, &plen, &query, &qlen) < 0)
-		return *why = "bad request target", 400;
-	if (has_dot_segment(path, plen))
-		return *why = "dot segment in path", 400;
-	route = px_route_match(path, plen);
-	if (route < 0)
-		return *why = "no route", 404;
-	*route_out = route;
+	if (host != NULL && !target_host_valid(host->value, host->value_len))
+		return *why = "bad Host", 400;
+	if (cap / 2 < h->target_len + 1)
+		return *why = "request target too long", 400;
+	*why = target_normalise(h->target, h->target_len, scratch, cap / 2,
+	    &rq->target);
+	if (*why != NULL)
+		return 400;
+	/* RFC 9112 3.2.2: an absolute-form target's authority is the host. */
+	if (rq->target.authority != NULL) {
+		rq->host = rq->target.authority;
+		rq->host_len = rq->target.authority_len;
+	} else if (host != NULL) {
+		rq->host = host->value;
+		rq->host_len = host->value_len;
+	}
+	status = route_target(rq, scratch + cap / 2, why);
+	if (status != 0)
+		return status;
 	if (h->method_len != 3 || memcmp(h->method, "GET", 3) != 0)
 		return *why = "not GET", 426;
 	if (h->minor_version < 1)
@@ -494,44 +600,185 @@ hs_client_101(const struct http_head *res, char *buf, size_t cap)
 }
 
 /*
- * A non-101 upstream answer for the client: its status line and
- * end-to-end headers with Connection: close.  *body gets how many body
- * bytes follow: Content-Length, 0 for bodiless statuses, else
- * UINT64_MAX (until the upstream closes; chunked passes as it is).
+ * How many body bytes follow a non-101 answer (RFC 9112 6.3): none for
+ * 1xx, 204 and 304; the Content-Length when every one of them (lists
+ * too) says the same number; else everything until the upstream closes
+ * (Transfer-Encoding passes as it is).  Returns NULL, or why the
+ * framing is ambiguous: then the answer is a 502, never passed on, so
+ * that the client and wsproxy cannot disagree on where it ends.
  */
-size_t
-hs_passthrough(const struct http_head *res, char *buf, size_t cap,
-    uint64_t *body)
+static const char *
+response_body(const struct http_head *res, uint64_t *body, int *has_length)
+{
+	size_t i = 0, off = 0, elen, k;
+	const char *elem;
+	uint64_t v;
+
+	*has_length = 0;
+	*body = UINT64_MAX;
+	while (next_element(res, "Content-Length", &i, &off, &elem, &elen)) {
+		if (elen > 18)
+			return "upstream Content-Length too large";
+		for (v = 0, k = 0; k < elen; k++) {
+			if (elem[k] < '0' || elem[k] > '9')
+				return "bad upstream Content-Length";
+			v = v * 10 + (uint64_t)(elem[k] - '0');
+		}
+		if (*has_length && v != *body)
+			return "conflicting upstream Content-Length values";
+		*has_length = 1;
+		*body = v;
+	}
+	if (http_count(res, "Content-Length") > 0 && !*has_length)
+		return "bad upstream Content-Length";
+	if (*has_length && http_find(res, "Transfer-Encoding") != NULL)
+		return "upstream Content-Length with Transfer-Encoding";
+	if (res->status == 204 || res->status == 304 || res->status < 200)
+		*body = 0;
+	return NULL;
+}
+
+/* Is a[0..n) the same as the C string b, ASCII case aside? */
+static int
+same_text(const char *a, size_t n, const char *b)
+{
+	return strlen(b) == n && strncasecmp(a, b, n) == 0;
+}
+
+/* Length of an "http://", "https://", "ws://" or "wss://" at v, or 0. */
+static size_t
+location_scheme(const char *v, size_t n, int *secure)
+{
+	static const char *const schemes[] = {
+		"http://", "https://", "ws://", "wss://"
+	};
+	size_t i, len;
+
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		len = strlen(schemes[i]);
+		if (n >= len && strncasecmp(v, schemes[i], len) == 0) {
+			*secure = (i & 1) != 0;
+			return len;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A Location that points at the upstream itself would send the client
+ * to an address it cannot reach, and tell it the upstream's name: it is
+ * rewritten to a path on the client's own origin, the URI's path
+ * replaced by the route's prefix where it starts with it (like nginx's
+ * "proxy_redirect default").  Any other Location passes unchanged.
+ */
+static void
+out_location(struct out *o, const struct http_header *x,
+    const struct px_route *r)
+{
+	const char *v = x->value, *end = x->value + x->value_len, *a, *host,
+	    *port = NULL, *rest;
+	size_t slen, hlen, plen = 0, ulen;
+	int secure;
+
+	slen = location_scheme(v, x->value_len, &secure);
+	if (slen == 0)
+		goto as_is;
+	a = v + slen;
+	for (rest = a; rest < end && *rest != '/' && *rest != '?' &&
+	    *rest != '#'; rest++)
+		;
+	host = a;
+	if (a < rest && *a == '[') {
+		const char *close = memchr(a, ']', (size_t)(rest - a));
+
+		if (close == NULL)
+			goto as_is;
+		host = a + 1;
+		hlen = (size_t)(close - host);
+		if (close + 1 < rest) {
+			if (close[1] != ':')
+				goto as_is;
+			port = close + 2;
+		}
+	} else {
+		const char *colon = memchr(a, ':', (size_t)(rest - a));
+
+		hlen = (size_t)((colon ? colon : rest) - a);
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (port != NULL)
+		plen = (size_t)(rest - port);
+	if (!same_text(host, hlen, r->host) ||
+	    !(port == NULL ? strcmp(r->port, secure ? "443" : "80") == 0 :
+	    same_text(port, plen, r->port)))
+		goto as_is;
+	out_str(o, "Location: ");
+	ulen = r->path ? strlen(r->path) : 0;
+	if (ulen > 0 && r->path[ulen - 1] == '/')
+		ulen--;
+	if (r->path != NULL && (size_t)(end - rest) >= ulen &&
+	    memcmp(rest, r->path, ulen) == 0 && (rest + ulen == end ||
+	    strchr("/?#", rest[ulen]) != NULL)) {
+		out_add(o, r->prefix, r->prefix_len);
+		rest += ulen;
+		if (r->prefix_len == 0 && (rest == end || *rest != '/'))
+			out_str(o, "/");
+	} else if (rest == end || *rest != '/')
+		out_str(o, "/");
+	out_add(o, rest, (size_t)(end - rest));
+	out_str(o, "\r\n");
+	return;
+as_is:
+	out_header(o, x->name, x->name_len, x->value, x->value_len);
+}
+
+/*
+ * A non-101 upstream answer for the client: its status line, its
+ * end-to-end headers (a Location at the upstream rewritten), one
+ * Content-Length when it had any, and Connection: close.  *body gets
+ * how many body bytes follow (UINT64_MAX: until the upstream closes).
+ * Returns NULL with *len set (0 if it does not fit in cap), or why the
+ * answer cannot be passed on.
+ */
+const char *
+hs_passthrough(const struct http_head *res, const struct px_route *r,
+    char *buf, size_t cap, size_t *len, uint64_t *body)
 {
 	struct out o = { buf, 0, cap, 0 };
 	const struct http_header *x;
-	char status[8];
+	char num[24];
+	const char *why;
+	uint64_t length;
 	size_t i;
-	int chunked;
+	int has_length;
 
-	snprintf(status, sizeof(status), "%03d", res->status);
+	why = response_body(res, &length, &has_length);
+	if (why != NULL)
+		return why;
+	*body = length;
+	snprintf(num, sizeof(num), "%03d", res->status);
 	out_str(&o, "HTTP/1.1 ");
-	out_str(&o, status);
+	out_str(&o, num);
 	out_str(&o, " ");
 	out_add(&o, res->reason, res->reason_len);
 	out_str(&o, "\r\n");
 	for (i = 0; i < res->num_headers; i++) {
 		x = &res->headers[i];
-		if ((hop_by_hop(x) && !name_is(x, "Content-Length") &&
-		    !name_is(x, "Transfer-Encoding")) ||
+		if ((hop_by_hop(x) && !name_is(x, "Transfer-Encoding")) ||
 		    named_by_connection(res, x))
 			continue;
-		out_header(&o, x->name, x->name_len, x->value, x->value_len);
+		if (name_is(x, "Location"))
+			out_location(&o, x, r);
+		else
+			out_header(&o, x->name, x->name_len, x->value,
+			    x->value_len);
+	}
+	if (has_length) {
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)length);
+		out_header(&o, "Content-Length", 14, num, strlen(num));
 	}
 	out_str(&o, "Connection: close\r\n\r\n");
-	x = http_find(res, "Content-Length");
-	chunked = header_has_token(res, "Transfer-Encoding", "chunked");
-	if (res->status == 204 || res->status == 304 || res->status < 200)
-		*body = 0;
-	else if (x != NULL && !chunked && x->value_len > 0 &&
-	    x->value_len <= 18 && strspn(x->value, "0123456789") >= x->value_len)
-		*body = strtoull(x->value, NULL, 10);
-	else
-		*body = UINT64_MAX;
-	return o.overflow ? 0 : o.len;
+	*len = o.overflow ? 0 : o.len;
+	return NULL;
 }

@@ -57,6 +57,7 @@ struct ev_event {
 
 #define PX_LINGER_MS 1000	/* drain time after an error response */
 #define PX_ACCEPT_RETRY_MS 100	/* retry accept() this soon after EMFILE */
+#define PX_MAX_INTERIM 8	/* 1xx answers skipped before the upstream's 101 */
 
 #define cfg px_cfg
 
@@ -111,6 +112,11 @@ static uint32_t *pool_free;
 static uint32_t pool_nfree;
 
 uint8_t px_scratch[64 * 1024];
+
+/* Where a request's normalised target is written while it is checked:
+ * twice the longest head (see hs_check_request()), from start-up. */
+static char *target_scratch;
+static size_t target_scratch_len;
 
 /* ------------------------------------------------------------------ */
 /* Logging                                                             */
@@ -326,6 +332,36 @@ set_nodelay(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/*
+ * TCP keepalive (wsproxy(1) SECURITY): a peer that vanished without a
+ * FIN or reset (a NAT dropped it, a host lost power) is found after
+ * --tcp-keepalive seconds of silence plus six probes SECS/6 apart,
+ * about 2 x SECS, instead of never.  Accepted sockets inherit it from
+ * the listener on Linux.
+ */
+void
+px_keepalive(int fd)
+{
+	int on = 1, idle, intvl, count = 6;
+
+	if (cfg.tcp_keepalive == 0)
+		return;
+	idle = (int)cfg.tcp_keepalive;
+	intvl = idle / 6 > 0 ? idle / 6 : 1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+#ifdef TCP_KEEPIDLE
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+#endif
+#ifdef TCP_KEEPINTVL
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+#endif
+#ifdef TCP_KEEPCNT
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+#endif
+	(void)intvl;
+	(void)count;
+}
+
 static const char *
 addr_text(const struct sockaddr *sa, char *out, size_t len)
 {
@@ -348,6 +384,30 @@ addr_text(const struct sockaddr *sa, char *out, size_t len)
 		snprintf(out, len, "?");
 	}
 	return out;
+}
+
+/*
+ * Keep the client's address; an IPv4 client of a dual-stack listener
+ * ("::ffff:192.0.2.1") is kept as the IPv4 address it is, so logs and
+ * X-Forwarded-For say 192.0.2.1 (wsproxy(1) SECURITY).
+ */
+static void
+peer_set(struct pair *p, const struct sockaddr_storage *ss, socklen_t sl)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	memset(&p->peer, 0, sizeof(p->peer));
+	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+		struct sockaddr_in in4;
+
+		memset(&in4, 0, sizeof(in4));
+		in4.sin_family = AF_INET;
+		in4.sin_port = in6->sin6_port;
+		memcpy(&in4.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
+		memcpy(&p->peer, &in4, sizeof(in4));
+		return;
+	}
+	memcpy(&p->peer, ss, sl < sizeof(p->peer) ? sl : sizeof(p->peer));
 }
 
 /* The client's IP alone, for X-Forwarded-For. */
@@ -590,11 +650,12 @@ request_run(struct pair *p)
 	struct end *c = &p->client;
 	struct flow *f = &c->in;
 	struct http_head h;
+	struct hs_request rq;
 	const char *why = NULL;
 	size_t limit = cfg.max_header_bytes + 1;
 	char ip[INET6_ADDRSTRLEN];
 	unsigned status;
-	int n, version, route = -1;
+	int n, version;
 	size_t len;
 	ssize_t r;
 
@@ -644,8 +705,9 @@ request_run(struct pair *p)
 		pair_reject(p, 400, 0, "malformed request head");
 		return;
 	}
-	status = hs_check_request(&h, &route, &version, &why);
-	p->route = (uint8_t)(route < 0 ? 0 : route);
+	status = hs_check_request(&h, target_scratch, target_scratch_len, &rq,
+	    &version, &why);
+	p->route = (uint8_t)(rq.route ? rq.route - cfg.route : 0);
 	if (status != 0) {
 		pair_reject(p, status, version, why);
 		return;
@@ -663,7 +725,7 @@ request_run(struct pair *p)
 		return;
 	}
 	(void)peer_ip(p, ip, sizeof(ip));
-	len = hs_upstream_request(&h, p->route, ip, cfg.listen[p->listener].tls,
+	len = hs_upstream_request(&rq, ip, cfg.listen[p->listener].tls,
 	    (char *)p->upstream.in.buf, cfg.buf_size);
 	if (len == 0) {
 		pair_reject(p, 431, 0, "request head too large for upstream");
@@ -701,6 +763,7 @@ connect_start(struct pair *p)
 		}
 		fds_open++;
 		set_nodelay(fd);
+		px_keepalive(fd);
 		if (connect(fd, sa, r->addr_len[p->addr]) < 0 &&
 		    errno != EINPROGRESS) {
 			px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
@@ -859,6 +922,35 @@ upgrade_run(struct pair *p)
 		/* No read yet: the response's edge sets u->readable. */
 	}
 	for (;;) {
+		if (f->end > 0) {
+			scan = f->scan;
+			done = http_head_end((const char *)f->buf, f->end, &scan);
+			f->scan = (uint32_t)scan;
+		} else
+			done = 0;
+		if (done) {
+			r = http_parse_response((const char *)f->buf, f->end,
+			    &res);
+			if (r < 0) {
+				pair_reject(p, 502, 0,
+				    "malformed upstream response");
+				return;
+			}
+			if (res.status >= 200 || res.status == 101)
+				break;
+			/* 100, 102, 103...: interim, the answer follows
+			 * (wsproxy(1) HANDSHAKE).  Bounded, so that an
+			 * upstream cannot keep the pair here forever. */
+			if (++p->interim > PX_MAX_INTERIM) {
+				pair_reject(p, 502, 0,
+				    "too many interim upstream responses");
+				return;
+			}
+			memmove(f->buf, f->buf + r, f->end - (size_t)r);
+			f->end -= (uint32_t)r;
+			f->scan = 0;
+			continue;
+		}
 		if (!u->readable)
 			return;
 		if (flow_buf(f) < 0) {
@@ -883,16 +975,6 @@ upgrade_run(struct pair *p)
 		if ((size_t)r < cfg.buf_size - f->end && !u->hup && u->tls == NULL)
 			u->readable = 0;	/* drained: see flow_read() */
 		f->end += (uint32_t)r;
-		scan = f->scan;
-		done = http_head_end((const char *)f->buf, f->end, &scan);
-		f->scan = (uint32_t)scan;
-		if (done)
-			break;
-	}
-	r = http_parse_response((const char *)f->buf, f->end, &res);
-	if (r < 0) {
-		pair_reject(p, 502, 0, "malformed upstream response");
-		return;
 	}
 	f->scan = 0;
 	if (res.status != 101) {
@@ -914,8 +996,14 @@ response_start(struct pair *p, const struct http_head *res, size_t head_len)
 {
 	struct flow *f = &p->upstream.in;
 	size_t n, body;
+	const char *why;
 
-	n = hs_passthrough(res, head_out, sizeof(head_out), &p->body_left);
+	why = hs_passthrough(res, &cfg.route[p->route], head_out,
+	    sizeof(head_out), &n, &p->body_left);
+	if (why != NULL) {
+		pair_reject(p, 502, 0, why);
+		return;
+	}
 	if (n == 0 || replace_head(f, head_len, head_out, n) < 0) {
 		pair_reject(p, 502, 0, "upstream response head too large");
 		return;
@@ -1216,10 +1304,9 @@ accept_run(int li)
 		}
 #ifndef __linux__
 		set_nodelay(fd);	/* Linux: inherited from the listener */
+		px_keepalive(fd);
 #endif
-		memset(&p->peer, 0, sizeof(p->peer));
-		memcpy(&p->peer, &ss, sl < sizeof(p->peer) ? sl :
-		    sizeof(p->peer));
+		peer_set(p, &ss, sl);
 		p->client.fd = fd;
 		p->listener = (uint8_t)li;
 		p->started = now_ms;
@@ -1342,7 +1429,10 @@ slab_init(void)
 	slab_size = n;
 	slab = calloc(n, sizeof(*slab));
 	slab_free = calloc(n, sizeof(*slab_free));
-	if (slab == NULL || slab_free == NULL || pool_init(2 * n) < 0 ||
+	target_scratch_len = 2 * (cfg.max_header_bytes + 2);
+	target_scratch = malloc(target_scratch_len);
+	if (slab == NULL || slab_free == NULL || target_scratch == NULL ||
+	    pool_init(2 * n) < 0 ||
 	    tls_pool_init(n) < 0) {
 		fprintf(stderr, "wsproxy: cannot allocate %u pairs\n", n);
 		exit(71);

@@ -21,6 +21,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "target.h"
+
 #define WSPROXY_VERSION "0.1.0"
 
 /* ------------------------------------------------------------------ */
@@ -348,6 +350,7 @@ struct px_config {
 	uint64_t	 request_timeout;
 	uint64_t	 idle_timeout;		/* 0: never */
 	uint64_t	 close_timeout;
+	unsigned	 tcp_keepalive;	/* seconds; 0: off */
 	int		 log_level;	/* enum px_log_level */
 	/* TLS (SPEC 6); paths as given, loaded by tls_setup() */
 	const char	*tls_ca;	/* NULL: SSL_CERT_FILE or the system's */
@@ -368,6 +371,9 @@ extern struct px_config px_cfg;
  */
 void px_configure(int argc, char **argv);
 
+/* TCP keepalive on a socket, as --tcp-keepalive says (proxy.c). */
+void px_keepalive(int fd);
+
 /* Route whose prefix matches path[0..len) longest, or -1. */
 int px_route_match(const char *path, size_t len);
 
@@ -375,22 +381,35 @@ int px_route_match(const char *path, size_t len);
 /* Handshake heads (handshake.c): pure, no I/O                         */
 /* ------------------------------------------------------------------ */
 
-/*
- * The status for a parsed request head, in the order of SPEC 2 (0 when
- * it may go upstream).  *route gets the matched route (or -1), *version
- * is set when a 426 must carry Sec-WebSocket-Version, *why a reason for
- * the log.  431 (size) and 503 (slab) are decided by the caller.
- */
-unsigned hs_check_request(const struct http_head *h, int *route,
-    int *version, const char **why);
+/* A request the handshake accepted: its normalised target and route. */
+struct hs_request {
+	const struct http_head *head;
+	struct target	 target;	/* wsproxy(1) ROUTING AND REWRITING */
+	const char	*host;		/* the target's authority, else Host;
+					 * NULL when neither (HTTP/1.0) */
+	size_t		 host_len;
+	const struct px_route *route;
+};
 
 /*
- * The upgrade request for the upstream of route (SPEC 3) into buf:
- * rewritten target, Host, the client's end-to-end headers, narrowed
- * subprotocols, permessage-deflate offers, X-Forwarded-*, --header.
- * Returns its length, 0 if it does not fit in cap.
+ * The status for a parsed request head, in the order of wsproxy(1)
+ * HANDSHAKE (0 when it may go upstream), with *rq filled in.  scratch
+ * (cap bytes, at least twice the target's length plus 2) receives the
+ * normalised target.  *version is set when a 426 must carry
+ * Sec-WebSocket-Version, *why a reason for the log.  431 (size) and 503
+ * (slab) are decided by the caller.
  */
-size_t hs_upstream_request(const struct http_head *h, int route,
+unsigned hs_check_request(const struct http_head *h, char *scratch,
+    size_t cap, struct hs_request *rq, int *version, const char **why);
+
+/*
+ * The upgrade request for the upstream into buf: rewritten target and
+ * composed query, Host, the client's end-to-end headers less identity
+ * claims, narrowed subprotocols, permessage-deflate offers,
+ * X-Forwarded-* and Forwarded, --header.  Returns its length, 0 if it
+ * does not fit in cap.
+ */
+size_t hs_upstream_request(const struct hs_request *rq,
     const char *client_ip, int client_tls, char *buf, size_t cap);
 
 /*
@@ -404,8 +423,14 @@ const char *hs_check_response(const struct http_head *req,
 /* The 101 for the client into buf; its length, 0 if it does not fit. */
 size_t hs_client_101(const struct http_head *res, char *buf, size_t cap);
 
-/* A non-101 upstream answer for the client, see handshake.c. */
-size_t hs_passthrough(const struct http_head *res, char *buf, size_t cap,
+/*
+ * A non-101 upstream answer of route r for the client into buf: NULL
+ * with *len (0 if it does not fit) and *body (bytes that follow, or
+ * UINT64_MAX until the upstream closes), or why it is a 502 instead
+ * (ambiguous framing, wsproxy(1) HANDSHAKE).
+ */
+const char *hs_passthrough(const struct http_head *res,
+    const struct px_route *r, char *buf, size_t cap, size_t *len,
     uint64_t *body);
 
 /* wsproxy's own error answer (SPEC 2) into out; its length. */
@@ -500,6 +525,7 @@ struct pair {
 	uint8_t		 listener;
 	uint8_t		 closed_by;	/* 0 none, 1 client, 2 upstream, 3 proxy */
 	uint8_t		 request_sent;	/* PAIR_UPGRADE: reading the response */
+	uint8_t		 interim;	/* PAIR_UPGRADE: 1xx answers skipped */
 	uint8_t		 counted;	/* counts against --max-conns */
 	uint8_t		 failed_in;	/* state when the pair was rejected */
 	uint16_t	 status;	/* HTTP status answered, 101 when open */

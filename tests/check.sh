@@ -34,13 +34,15 @@ step() {	# step NAME COMMAND...: one counted suite step
 
 step unit build/test_ws
 step unit-asan build/test_ws-asan
-for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair; do
+step unit-target build/test_target
+step unit-target-asan build/test_target-asan
+for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
 	work=$(mktemp -d)
 	cp -r "$corpus"/. "$work"/ 2>/dev/null
 	step "$f" build/$f -max_total_time="$FUZZ_SECONDS" \
 	    -dict=tests/fuzz/$(case $f in *frame) echo frame;; *pair) echo pair;;
-	    *) echo http;; esac).dict \
+	    *target) echo target;; *) echo http;; esac).dict \
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 done
