@@ -420,7 +420,8 @@ route_target(struct hs_request *rq, char *scratch, const char **why)
 	int route, stripped;
 
 	route = px_route_match(t->path, t->path_len);
-	if (memchr(t->path, ';', t->path_len) != NULL) {
+	if (memchr(t->path, ';', t->path_len) != NULL ||
+	    memmem(t->path, t->path_len, "%3B", 3) != NULL) {
 		slen = target_strip_params(t->path, t->path_len, scratch);
 		stripped = px_route_match(scratch, slen);
 		if (stripped != route)

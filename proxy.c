@@ -84,6 +84,9 @@ static struct pair *slab;
 static uint32_t *slab_free;		/* stack of free slot indices */
 static uint32_t slab_nfree;
 static uint32_t timer_head[TIMER_KINDS], timer_tail[TIMER_KINDS];
+static uint32_t runq_head = UINT32_MAX, runq_tail = UINT32_MAX;
+static uint32_t runq_len;
+size_t px_turn_left = PX_TURN_BYTES;
 static uint64_t now_ms;
 static int accept_paused;
 static int accept_logged;		/* one log line per pause */
@@ -221,6 +224,67 @@ timer_next_ms(void)
 	if (first <= now_ms)
 		return 0;
 	return first - now_ms > INT_MAX ? INT_MAX : (int)(first - now_ms);
+}
+
+/* ------------------------------------------------------------------ */
+/* The run queue: pairs whose turn ran out with work left              */
+/* ------------------------------------------------------------------ */
+
+void
+pair_yield(struct pair *p)
+{
+	uint32_t idx = (uint32_t)(p - slab);
+
+	if (p->queued)
+		return;
+	p->queued = 1;
+	p->run_next = NIL;
+	p->run_prev = runq_tail;
+	if (runq_tail != NIL)
+		slab[runq_tail].run_next = idx;
+	else
+		runq_head = idx;
+	runq_tail = idx;
+	runq_len++;
+}
+
+static void
+runq_unlink(struct pair *p)
+{
+	if (!p->queued)
+		return;
+	if (p->run_prev != NIL)
+		slab[p->run_prev].run_next = p->run_next;
+	else
+		runq_head = p->run_next;
+	if (p->run_next != NIL)
+		slab[p->run_next].run_prev = p->run_prev;
+	else
+		runq_tail = p->run_prev;
+	p->queued = 0;
+	runq_len--;
+}
+
+static void pair_run(struct pair *);
+
+/* A pair's turn: a fresh read budget, and off the queue if it was on it. */
+static void
+pair_turn(struct pair *p)
+{
+	runq_unlink(p);
+	px_turn_left = PX_TURN_BYTES;
+	pair_run(p);
+}
+
+/* One turn for each pair queued before this call; those that yield
+ * again go to the back, behind pairs that became ready meanwhile. */
+static void
+runq_run(void)
+{
+	uint32_t n = runq_len;
+
+	while (n-- > 0 && runq_head != NIL)
+		pair_turn(&slab[runq_head]);
 }
 
 /* ------------------------------------------------------------------ */
@@ -397,7 +461,9 @@ peer_set(struct pair *p, const struct sockaddr_storage *ss, socklen_t sl)
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
 
 	memset(&p->peer, 0, sizeof(p->peer));
-	if (ss->ss_family == AF_INET6 && IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+	/* ss was filled in by accept(); the analyzer cannot see that. */
+	if (ss->ss_family == AF_INET6 &&	/* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
+	    IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
 		struct sockaddr_in in4;
 
 		memset(&in4, 0, sizeof(in4));
@@ -484,6 +550,7 @@ slab_put(struct pair *p)
 	memset(p, 0, sizeof(*p));
 	p->gen = gen;
 	p->timer_prev = p->timer_next = NIL;
+	p->run_prev = p->run_next = NIL;
 	p->client.fd = p->upstream.fd = -1;
 	slab_free[slab_nfree++] = (uint32_t)(p - slab);
 }
@@ -547,6 +614,7 @@ pair_close(struct pair *p, const char *why)
 		    why ? why : p->why ? p->why : "closed");
 done:
 	timer_unlink(p);
+	runq_unlink(p);
 	if (p->counted)
 		pairs_counted--;
 	end_close(&p->upstream);
@@ -1052,6 +1120,8 @@ response_run(struct pair *p)
 		}
 		if (!u->readable)
 			return;
+		if (turn_over(p))
+			return;
 		if (flow_buf(f) < 0)
 			return;
 		room = cfg.buf_size - f->end;
@@ -1068,6 +1138,7 @@ response_run(struct pair *p)
 			u->eof = 1;
 			continue;
 		}
+		turn_spend((size_t)r);
 		f->end += (uint32_t)r;
 		f->ready = f->scan = f->end;
 		if (p->body_left != UINT64_MAX)
@@ -1086,6 +1157,8 @@ linger_run(struct pair *p)
 	ssize_t r;
 
 	for (;;) {
+		if (turn_over(p))
+			return;
 		r = end_read(c, px_scratch, sizeof(px_scratch));
 		if (r == PX_IO_AGAIN) {
 			c->readable = 0;
@@ -1095,6 +1168,7 @@ linger_run(struct pair *p)
 			pair_close(p, NULL);
 			return;
 		}
+		turn_spend((size_t)r);
 	}
 }
 
@@ -1216,8 +1290,10 @@ timers_run(void)
 
 	for (k = 1; k < TIMER_KINDS; k++)
 		while (timer_head[k] != NIL &&
-		    slab[timer_head[k]].deadline <= now_ms)
+		    slab[timer_head[k]].deadline <= now_ms) {
+			px_turn_left = PX_TURN_BYTES;
 			timer_fire(&slab[timer_head[k]]);
+		}
 }
 
 /* ------------------------------------------------------------------ */
@@ -1241,8 +1317,6 @@ reject_full(int fd)
 	shutdown(fd, SHUT_WR);
 	fd_close(fd);
 }
-
-static void pair_run(struct pair *);
 
 static void
 accept_run(int li)
@@ -1391,7 +1465,7 @@ dispatch(const struct ev_event *ev)
 	 * have to read: any edge lets both directions try again. */
 	if (e->tls != NULL)
 		e->readable = e->writable = 1;
-	pair_run(p);
+	pair_turn(p);
 }
 
 /* One turn of the loop: one poller batch, then due timers.  The fuzz
@@ -1400,7 +1474,7 @@ static void
 loop_once(int max_wait_ms)
 {
 	static struct ev_event ev[EV_BATCH];
-	int i, n, wait = timer_next_ms();
+	int i, n, wait = runq_len > 0 ? 0 : timer_next_ms();
 
 	if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms))
 		wait = max_wait_ms;
@@ -1408,6 +1482,7 @@ loop_once(int max_wait_ms)
 	now_ms = clock_ms();
 	for (i = 0; i < n; i++)
 		dispatch(&ev[i]);
+	runq_run();
 	timers_run();
 	if (accept_paused && accept_retry_at <= now_ms) {
 		accept_paused = 0;
@@ -1440,6 +1515,7 @@ slab_init(void)
 	for (i = 0; i < n; i++) {
 		slab[i].client.fd = slab[i].upstream.fd = -1;
 		slab[i].timer_prev = slab[i].timer_next = NIL;
+		slab[i].run_prev = slab[i].run_next = NIL;
 		slab_free[i] = n - 1 - i;
 	}
 	slab_nfree = n;

@@ -518,6 +518,9 @@ struct pair {
 	uint32_t	 gen;		/* bumped on reuse: stale events are dropped */
 	uint32_t	 timer_prev;	/* slot indices; UINT32_MAX ends a list */
 	uint32_t	 timer_next;
+	uint32_t	 run_prev;	/* the run queue, while 'queued' */
+	uint32_t	 run_next;
+	uint8_t		 queued;	/* its turn ran out with work left */
 	uint8_t		 timer;		/* enum timer_kind */
 	uint8_t		 state;		/* enum pair_state */
 	uint8_t		 route;
@@ -584,6 +587,39 @@ void pair_set_state(struct pair *p, enum pair_state s);
 
 /* Bytes moved: restart the idle timer (cheap when it is off). */
 void pair_touch(struct pair *p);
+
+/*
+ * Fairness (wsproxy(1) LIMITS): in one turn, the run after an event or
+ * from the run queue, a pair reads at most PX_TURN_BYTES.  A pair that
+ * has more to do calls pair_yield() and runs again after every other
+ * pair that was ready, so one flooding pair cannot hold the loop.
+ */
+#ifndef PX_TURN_BYTES
+#define PX_TURN_BYTES (128 * 1024)
+#endif
+
+/* Bytes the running pair may still read in this turn. */
+extern size_t px_turn_left;
+
+/* Take n bytes of the turn (reads that made progress). */
+static inline void
+turn_spend(size_t n)
+{
+	px_turn_left = n >= px_turn_left ? 0 : px_turn_left - n;
+}
+
+/* The turn is spent and p can still read: run it again later. */
+void pair_yield(struct pair *p);
+
+/* Before a read: is the turn over?  Then p is queued for another. */
+static inline int
+turn_over(struct pair *p)
+{
+	if (px_turn_left > 0)
+		return 0;
+	pair_yield(p);
+	return 1;
+}
 
 /* relay.c */
 

@@ -354,11 +354,15 @@ flow_read(struct pair *p, struct end *from)
 
 	if (!from->readable || from->dead || from->eof)
 		return 0;
+	if (turn_over(p))
+		return 0;	/* the others first, see pair_yield() */
 	if (from->got_close || f->discard) {
 		/* Drain and drop until the peer closes its side. */
 		n = end_read(from, px_scratch, sizeof(px_scratch));
-		if (n > 0)
+		if (n > 0) {
+			turn_spend((size_t)n);
 			return 1;
+		}
 	} else {
 		if (flow_buf(f) < 0)
 			return 0;
@@ -375,6 +379,7 @@ flow_read(struct pair *p, struct end *from)
 			return 0;	/* backpressure: stay readable */
 		n = end_read(from, f->buf + f->end, room);
 		if (n > 0) {
+			turn_spend((size_t)n);
 			f->end += (uint32_t)n;
 			f->bytes += (uint64_t)n;
 			/* A short read drained the socket: skip the read that

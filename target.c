@@ -168,17 +168,25 @@ double_escape(const char *out, size_t n)
 
 /*
  * A finished segment out[s..e) of a normalised path.  Its name is the
- * part before the first ';' (a servlet container cuts there).  A name
+ * part before the first ';' (a servlet container cuts there), or "%3B"
+ * (one that decodes first).  A name
  * of dots only, once trailing blanks and dots are dropped as Windows
  * does, is a dot segment to some upstream; an empty name anywhere but
  * in a trailing "/" is an empty segment ("//", "/;x/").
  */
+/* Does a segment's ';params' start at p (of n bytes): ';' or "%3B"? */
+static int
+params_at(const char *p, size_t n)
+{
+	return p[0] == ';' || (n >= 3 && memcmp(p, "%3B", 3) == 0);
+}
+
 static const char *
 segment_check(const char *out, size_t s, size_t e, int last)
 {
 	size_t n = s, dots = 0;
 
-	while (n < e && out[n] != ';')
+	while (n < e && !params_at(out + n, e - n))
 		n++;
 	if (n == s) {
 		if (!last || e > s)
@@ -200,18 +208,19 @@ segment_check(const char *out, size_t s, size_t e, int last)
 }
 
 /*
- * Normalise one escape "%XY" at in (avail bytes) into out at *o.
+ * Normalise one escape "%XY" at in (avail bytes) into out at *o.  u is
+ * the path's UTF-8 state, NULL in the query (which is data: any escape).
  * Returns NULL, or why the escape is refused.
  */
 static const char *
-escape_copy(const char *in, size_t avail, char *out, size_t *o, int path,
+escape_copy(const char *in, size_t avail, char *out, size_t *o,
     struct utf8 *u)
 {
 	int v = escape_at(in, avail);
 
 	if (v < 0)
 		return "bad percent-escape";
-	if (path) {
+	if (u != NULL) {
 		if (v == '/' || v == '\\')
 			return "encoded slash or backslash in path";
 		if (v < 0x20 || v == 0x7f)
@@ -258,7 +267,7 @@ path_normalise(const char *in, size_t len, char *out, size_t *olen)
 			seg = o;
 			i++;
 		} else if (c == '%') {
-			why = escape_copy(in + i, len - i, out, &o, 1, &u);
+			why = escape_copy(in + i, len - i, out, &o, &u);
 			if (why != NULL)
 				return why;
 			i += 3;
@@ -295,7 +304,7 @@ query_normalise(const char *in, size_t len, char *out, size_t *olen)
 	while (i < len) {
 		c = (unsigned char)in[i];
 		if (c == '%') {
-			why = escape_copy(in + i, len - i, out, &o, 0, NULL);
+			why = escape_copy(in + i, len - i, out, &o, NULL);
 			if (why != NULL)
 				return why;
 			i += 3;
@@ -385,7 +394,7 @@ target_normalise(const char *t, size_t len, char *out, size_t cap,
 		/* absolute-form (RFC 9112 3.2.2): the authority is the host */
 		n = scheme_len(t, len);
 		if (n == 0)
-			return len > 0 && t[0] == '*' ? "asterisk-form target" :
+			return t[0] == '*' ? "asterisk-form target" :
 			    "scheme not http, https, ws or wss";
 		t += n;
 		tg->authority = t;
@@ -429,7 +438,7 @@ target_strip_params(const char *path, size_t len, char *out)
 	for (i = 0; i < len; i++) {
 		if (path[i] == '/')
 			in_params = 0;
-		else if (path[i] == ';')
+		else if (params_at(path + i, len - i))
 			in_params = 1;
 		if (!in_params)
 			out[o++] = path[i];

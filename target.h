@@ -35,8 +35,9 @@ const char *target_normalise(const char *t, size_t len, char *out,
     size_t cap, struct target *tg);
 
 /*
- * A normalised path with every segment's ';params' removed, as a
- * servlet container reads it, into out (len bytes suffice).  Its length.
+ * A normalised path with every segment's ';params' (from a ';' or a
+ * "%3B") removed, as a servlet container reads it, into out (len bytes
+ * suffice).  Its length.
  */
 size_t target_strip_params(const char *path, size_t len, char *out);
 

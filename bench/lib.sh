@@ -14,7 +14,7 @@ else
 	DUR=${BENCH_DURATION:-10}; WARM=${BENCH_WARMUP:-1}; HOLD=${BENCH_IDLE_HOLD:-3}
 fi
 TARGETS=${BENCH_TARGETS:-"direct floor wsproxy nginx haproxy"}
-SCENARIOS=${BENCH_SCENARIOS:-"pp64 rate64 pp4k stream1m idle handshake"}
+SCENARIOS=${BENCH_SCENARIOS:-"pp64 rate64 pp4k stream1m idle handshake fair"}
 IDLE_PAIRS=${BENCH_IDLE_PAIRS:-9000}
 RATE=${BENCH_RATE:-20000}
 PCPU=${BENCH_PROXY_CPU:-0}
@@ -23,6 +23,8 @@ OUT=${BENCH_OUT:-$here/out}
 WSPROXY=${WSPROXY:-$root/wsproxy}
 BASE=${BENCH_PORT_BASE:-$((10000 + ($$ % 900) * 10))}
 EPORT=$BASE
+EPORT2=$((BASE + 5))	# the second echo of the fairness scenario (/light)
+FAIR_ROUTE=""		# set by run.sh's fairness scenario
 WRAP=""		# a command put before the target (profile.sh: strace, valgrind)
 HAP_MAXCONN=9990	# HAProxy wants 2*maxconn+14 fds; the hard limit here is 20000
 
@@ -134,6 +136,7 @@ have() {
 
 fill() {	# template -> file
 	sed -e "s|@DIR@|$3|g" -e "s|@PORT@|$TPORT|g" -e "s|@UPORT@|$EPORT|g" \
+	    -e "s|@UPORT2@|$EPORT2|g" \
 	    -e "s|@MAXCONN@|$HAP_MAXCONN|g" "$1" > "$2"
 }
 
@@ -159,7 +162,7 @@ start_target() {	# sets TPORT, TPID; returns 1 if it does not answer
 	wsproxy)
 		TPORT=$((BASE + 2))
 		taskset -c "$PCPU" $WRAP "$WSPROXY" --listen "127.0.0.1:$TPORT" \
-			--upstream "ws://127.0.0.1:$EPORT/" -q 2>>"$LOG" &
+			--upstream "ws://127.0.0.1:$EPORT/" $FAIR_ROUTE -q 2>>"$LOG" &
 		TPID=$! ;;
 	nginx)
 		TPORT=$((BASE + 3))

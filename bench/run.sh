@@ -19,7 +19,7 @@
 #   BENCH_IDLE_HOLD=S      how long the idle pairs are held (default 3, quick 1)
 #   BENCH_RATE=N           msgs/s of the fixed-rate scenario (default 20000)
 #   BENCH_TARGETS="..."    subset/order of: direct floor wsproxy nginx haproxy
-#   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle handshake
+#   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle handshake fair
 #   BENCH_PORT_BASE=N      first of 5 loopback ports used (default from the pid)
 #   BENCH_OUT=DIR          results and logs (default bench/out)
 #   WSPROXY=PATH           the binary under test (default ./wsproxy)
@@ -64,6 +64,10 @@ scenario() {	# sets TITLE ARGS COLS
 		ARGS="--mode idle --conns $IDLE_PAIRS --size 16 --timeout 30"
 		COLS="established|pairs|-|%d;verified|verified|-|%d;rss_before_kib|RSS0 KiB|-|%d;rss_hold_kib|RSS KiB|-|%d;kib_per_conn|KiB/pair|l|%.2f;errors|errors|-|%d"
 		return ;;
+	fair)
+		TITLE="fairness: one 64 B ping-pong pair alone, then beside one pair streaming 1 MiB messages as fast as it can (p99 x = p99 beside the flood / p99 alone; goal <= 2)"
+		COLS="p50_alone_us|p50 alone|l|%.1f;p99_alone_us|p99 alone|l|%.1f;p50_flood_us|p50 flood|l|%.1f;p99_flood_us|p99 flood|l|%.1f;p99_ratio|p99 x|l|%.2f;flood_MB_s|flood MB/s|h|%.0f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
+		return ;;
 	handshake)
 		TITLE="handshakes: 50 concurrent loops of connect, upgrade, 64 B echo, close (latency: connect to 101)"
 		ARGS="--mode handshake --conns 50 --size 64"
@@ -74,12 +78,64 @@ scenario() {	# sets TITLE ARGS COLS
 	COLS="msgs_s|msgs/s|h|%.0f;MB_s|MB/s|h|%.2f;$M;cpu_us_msg|cpu us/msg|l|%.2f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
 }
 
+# the fairness scenario on target $1 (wsproxy, nginx, haproxy, or direct
+# for the machine's own baseline): the light pair (/light, its own echo)
+# measured alone, then again while one pair floods (/flood); one line.
+# The light loadgen and its echo run at real-time priority where allowed,
+# so the flood's processes on the load CPU do not delay them: what is
+# left is the proxy's doing.
+run_fair() {
+	rt=""
+	chrt -f 10 true 2>/dev/null && rt="chrt -f 10"
+	taskset -c "$LCPU" $rt "$OUT/echo" -q -l "127.0.0.1:$EPORT2" 2>>"$LOG" &
+	E2PID=$!
+	track $E2PID
+	"$LG" --mode probe --target "127.0.0.1:$EPORT2" --timeout 10 2>>"$LOG" || return 1
+	lport=$TPORT; fport=$TPORT
+	[ "$1" = direct ] && lport=$EPORT2
+	lim=$(awk -v a="$WARM" -v b="$DUR" 'BEGIN { printf "%d", 2 * (a + b) + 60 }')
+	# shellcheck disable=SC2086
+	alone=$(taskset -c "$LCPU" $rt timeout -k 5 "$lim" "$LG" --target "127.0.0.1:$lport" \
+		--path /light --mode pingpong --conns 1 --size 64 --duration "$DUR" \
+		--warmup "$WARM" ${pids:+--pids "$pids"} --other-pids "$EPID,$E2PID" 2>>"$LOG")
+	fd=$(awk -v a="$WARM" -v b="$DUR" 'BEGIN { printf "%.1f", a + b + 1.5 }')
+	taskset -c "$LCPU" timeout -k 5 "$lim" "$LG" --target "127.0.0.1:$fport" --path /flood \
+		--mode stream --conns 1 --size 1048576 --window 4 --duration "$fd" \
+		--warmup 0 > "$TMP/flood.out" 2>>"$LOG" &
+	FPID=$!
+	sleep 0.5
+	# shellcheck disable=SC2086
+	beside=$(taskset -c "$LCPU" $rt timeout -k 5 "$lim" "$LG" --target "127.0.0.1:$lport" \
+		--path /light --mode pingpong --conns 1 --size 64 --duration "$DUR" \
+		--warmup "$WARM" ${pids:+--pids "$pids"} --other-pids "$EPID,$E2PID,$FPID" 2>>"$LOG")
+	wait $FPID
+	stop "$E2PID"
+	echo "$alone" | sed 's/^/alone: /' >> "$LOG"
+	echo "$beside" | sed 's/^/beside: /' >> "$LOG"
+	sed 's/^/flood: /' "$TMP/flood.out" >> "$LOG"
+	get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
+	a50=$(get "$alone" p50_us); a99=$(get "$alone" p99_us)
+	b50=$(get "$beside" p50_us); b99=$(get "$beside" p99_us)
+	fmb=$(get "$(cat "$TMP/flood.out")" MB_s)
+	err=$(( $(get "$alone" errors) + $(get "$beside" errors) + $(get "$(cat "$TMP/flood.out")" errors) ))
+	[ -n "$a99" ] && [ -n "$b99" ] || return 1
+	echo "mode=fair p50_alone_us=$a50 p99_alone_us=$a99 p50_flood_us=$b50" \
+	    "p99_flood_us=$b99 p99_ratio=$(awk -v a="$a99" -v b="$b99" 'BEGIN { printf "%.2f", b / a }')" \
+	    "flood_MB_s=$fmb errors=$err noise_pct=$(get "$beside" noise_pct)"
+}
+
 # one measurement of scenario $1 on target $2: loadgen's line on stdout
 run_one() {
 	start_echo >>"$LOG"
 	if start_target "$2" >>"$LOG"; then
 		pids=""
 		[ -n "$TPID" ] && pids=$(proc_tree "$TPID")
+		if [ "$1" = fair ]; then
+			run_fair "$2" || say "bench: fair / $2: no result (see $LOG)"
+			stop "$TPID"
+			stop "$EPID"
+			return
+		fi
 		if [ "$1" = idle ]; then d=$HOLD; else d=$DUR; fi
 		lim=$(awk -v a="$WARM" -v b="$d" 'BEGIN { printf "%d", a + b + 150 }')
 		sleep 0.2
@@ -126,7 +182,13 @@ done
 
 for s in $SCENARIOS; do
 	scenario "$s"
-	for t in $AVAIL; do
+	FAIR_ROUTE=""
+	TGTS=$AVAIL
+	if [ "$s" = fair ]; then
+		FAIR_ROUTE="--route /light=ws://127.0.0.1:$EPORT2/"
+		TGTS=$(echo "$AVAIL" | sed 's/ floor//')	# one upstream only
+	fi
+	for t in $TGTS; do
 		f=$OUT/$s.$t
 		LOG=$f.err
 		rm -f "$f.txt" "$f.try"
@@ -147,7 +209,7 @@ for s in $SCENARIOS; do
 		done
 		rm -f "$f.try"
 	done
-	awk -v dir="$OUT" -v scen="$s" -v title="$TITLE" -v targets="$AVAIL" \
+	awk -v dir="$OUT" -v scen="$s" -v title="$TITLE" -v targets="$TGTS" \
 	    -v cols="$COLS" -f "$here/table.awk" | tee -a "$REPORT"
 done
 echo | tee -a "$REPORT"

@@ -239,6 +239,17 @@ class Proxy:
         except OSError:
             return ''
 
+    def wait_log(self, text, what='', timeout=3.0):
+        """The log says text within timeout (a reject line is written
+        when the pair ends, after its answer has gone out)."""
+        if VALGRIND:
+            timeout *= 4
+        end = time.time() + timeout
+        while text not in self.stderr_text() and time.time() < end:
+            time.sleep(0.05)
+        check(text in self.stderr_text(), '%s: log does not say %r: %s' %
+              (what, text, self.stderr_tail(600)))
+
     def stderr_tail(self, n=400):
         t = self.stderr_text().strip().replace('\n', ' | ')
         return t[-n:]

@@ -280,13 +280,7 @@ def echo_once(uri, msg='hello', **kw):
 
 
 def wait_log(px, text, what='', timeout=3.0):
-    """The proxy's log says text within timeout (the reject line is
-    written when the pair ends, after its answer)."""
-    end = time.time() + timeout
-    while text not in px.stderr_text() and time.time() < end:
-        time.sleep(0.05)
-    check(text in px.stderr_text(), '%s: log does not say %r: %s' %
-          (what, text, px.stderr_tail(600)))
+    px.wait_log(text, what, timeout)
 
 
 def expect_502(px, port=None, what='', reason=None):

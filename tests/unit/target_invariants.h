@@ -57,7 +57,8 @@ target_path_clean(const char *p, size_t n)
 		while (e < n && p[e] != '/')
 			e++;
 		k = s;
-		while (k < e && p[k] != ';')
+		while (k < e && p[k] != ';' &&
+		    !(e - k >= 3 && strncmp(p + k, "%3B", 3) == 0))
 			k++;
 		if (k == s && (e < n || e > s))
 			return "empty segment";

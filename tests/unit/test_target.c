@@ -180,6 +180,9 @@ static const struct vec vecs[] = {
 	{ "/a/..;x=1/b", NULL, "dot" },
 	{ "/a/%2e%2e;/b", NULL, "dot" },
 	{ "/a/.;/b", NULL, "dot" },
+	{ "/a/..%3b/b", NULL, "dot" },
+	{ "/a/%2e%2e%3Bx/b", NULL, "dot" },
+	{ "/a/%3bx/b", NULL, "empty" },
 	{ "/a/.../b", NULL, "dot" },
 	{ "/a/..%20/b", NULL, "dot" },
 	{ "/a/.%20./b", NULL, "dot" },
@@ -514,6 +517,7 @@ test_strip(void)
 	static const struct { const char *in, *want; } v[] = {
 		{ "/a;x/b;y=1", "/a/b" }, { "/a/b", "/a/b" },
 		{ "/chat;x", "/chat" }, { "/;", "/" },
+		{ "/chat%3Bx/y", "/chat/y" },
 	};
 	char out[64];
 	size_t i, n;
