@@ -1,5 +1,6 @@
 /*
- * handshake.c - the HTTP side of the WebSocket handshake (SPEC 2 and 3).
+ * handshake.c - the HTTP side of the WebSocket handshake (wsproxy(1)
+ * HANDSHAKE).
  *
  * Pure functions over parsed heads (ws.c's parser): which status a
  * request gets, the upgrade request sent upstream, the check of the
@@ -490,7 +491,8 @@ hs_check_request(const struct http_head *h, char *scratch, size_t cap,
 }
 
 
-/* Check the upstream's 101 against what was asked (SPEC 3); NULL if it
+/* Check the upstream's 101 against what was asked (wsproxy(1)
+ * HANDSHAKE); NULL if it
  * is good, else why not.  Sets *deflate. */
 const char *
 hs_check_response(const struct http_head *req, const struct http_head *res,

@@ -73,7 +73,8 @@ static const char *const state_name[] = {
 /*
  * The slab has --max-conns slots for pairs plus PX_SLAB_SPARE for
  * clients still sending their request head, so a request can be checked
- * (400, 404, 426...) before "no free slot" is decided, as SPEC 2 orders
+ * (400, 404, 426...) before "no free slot" is decided, as wsproxy(1)
+ * HANDSHAKE orders
  * it.  A pair counts against --max-conns from its upstream connect on.
  */
 #define PX_SLAB_SPARE 16
@@ -659,7 +660,7 @@ pair_set_state(struct pair *p, enum pair_state s)
 }
 
 /* ------------------------------------------------------------------ */
-/* Our own HTTP answers (SPEC 2)                                       */
+/* Our own HTTP answers (wsproxy(1) HANDSHAKE)                        */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -707,7 +708,7 @@ replace_head(struct flow *f, size_t head_len, const char *new, size_t len)
 }
 
 /* ------------------------------------------------------------------ */
-/* PAIR_REQUEST: the client's request head (SPEC 2)                    */
+/* PAIR_REQUEST: the client's request head (wsproxy(1) HANDSHAKE)     */
 /* ------------------------------------------------------------------ */
 
 static void connect_start(struct pair *);

@@ -136,7 +136,7 @@ enum ws_opcode {
 #define WS_MAX_HEADER 14	/* 2 + 8 length + 4 mask */
 #define WS_MAX_CONTROL 125
 
-/* Close codes wsproxy itself sends (SPEC 4). */
+/* Close codes wsproxy itself sends (wsproxy(1) RELAYING).            */
 #define WS_CLOSE_NORMAL 1000
 #define WS_CLOSE_GOING_AWAY 1001
 #define WS_CLOSE_PROTOCOL 1002
@@ -169,7 +169,8 @@ struct ws_frame {
 int ws_frame_parse(const uint8_t *buf, size_t len, struct ws_frame *f);
 
 /*
- * Per-direction message state for the frame checks of SPEC 4.  One lives
+ * Per-direction message state for the frame checks of wsproxy(1)
+ * RELAYING.  One lives
  * in each direction of a pair; it remembers only what the rules need.
  */
 struct ws_stream {
@@ -352,7 +353,7 @@ struct px_config {
 	uint64_t	 close_timeout;
 	unsigned	 tcp_keepalive;	/* seconds; 0: off */
 	int		 log_level;	/* enum px_log_level */
-	/* TLS (SPEC 6); paths as given, loaded by tls_setup() */
+	/* TLS (wsproxy(1) TLS); paths as given, loaded by tls_setup() */
 	const char	*tls_ca;	/* NULL: SSL_CERT_FILE or the system's */
 	const char	*tls_cert;
 	const char	*tls_key;
@@ -433,7 +434,7 @@ const char *hs_passthrough(const struct http_head *res,
     const struct px_route *r, char *buf, size_t cap, size_t *len,
     uint64_t *body);
 
-/* wsproxy's own error answer (SPEC 2) into out; its length. */
+/* wsproxy's own error answer (wsproxy(1) HANDSHAKE) into out; its length. */
 size_t hs_error(char *out, size_t len, unsigned status, int version);
 
 /* ------------------------------------------------------------------ */

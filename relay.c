@@ -1,5 +1,6 @@
 /*
- * relay.c - moving frames between the two ends of an open pair (SPEC 4).
+ * relay.c - moving frames between the two ends of an open pair
+ * (wsproxy(1) RELAYING).
  *
  * Bytes read from one end live in that end's flow until written to the
  * other; flow_scan() walks them in place, parsing each frame header as
@@ -149,7 +150,8 @@ send_close(struct pair *p, struct end *dst, unsigned code)
 }
 
 /*
- * 'from' broke a rule of SPEC 4: it gets 'code', its peer gets 1001 (the
+ * 'from' broke a rule of wsproxy(1) RELAYING: it gets 'code', its peer
+ * gets 1001 (the
  * client broke it) or 1014 (the upstream did).  Nothing more from it is
  * parsed or forwarded.
  */
@@ -298,7 +300,7 @@ flow_scan(struct pair *p, struct end *from)
  * The source ended (EOF or error) without a close frame: the other side
  * gets 1001 (client gone) or 1014 (upstream gone) at a frame boundary.
  * Inside a streamed frame there is no boundary to reach: the other side
- * can only be closed, which is SPEC 4's single 1006 case.
+ * can only be closed, which is wsproxy(1) RELAYING's single 1006 case.
  */
 static void
 source_gone(struct pair *p, struct end *from)

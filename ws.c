@@ -1,7 +1,8 @@
 /*
  * ws.c - wsproxy's pure parsers: the HTTP/1.1 head parser used for both
  * handshakes, SHA-1 and base64 for Sec-WebSocket-Accept, and the RFC 6455
- * frame-header codec with the per-direction message rules of SPEC 4.
+ * frame-header codec with the per-direction message rules of wsproxy(1)
+ * RELAYING.
  *
  * Nothing here does I/O, allocates, logs or keeps global state: every
  * function works on the caller's buffers, so this file links alone into
@@ -638,7 +639,8 @@ ws_frame_parse(const uint8_t *buf, size_t len, struct ws_frame *f)
 	return (int)need;
 }
 
-/* The rules of SPEC 4, in the order a reader of RFC 6455 5.2-5.5 meets them. */
+/* The rules of wsproxy(1) RELAYING, in the order a reader of RFC 6455
+ * 5.2-5.5 meets them. */
 int
 ws_frame_check(struct ws_stream *s, const struct ws_frame *f,
     uint64_t max_message)

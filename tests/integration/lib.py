@@ -497,7 +497,7 @@ def http_exchange(port, request, timeout=5.0):
 
 
 def check_error_response(r, status, what=''):
-    """SPEC 2: short text/plain body, Connection: close."""
+    """wsproxy(1) HANDSHAKE: short text/plain body, Connection: close."""
     check(r.status == status, '%s: expected %d, got %d %s' % (what, status, r.status, r.reason))
     ct = (r.get('Content-Type') or '').lower()
     check(ct.startswith('text/plain'), '%s: %d Content-Type %r, want text/plain' % (what, status, ct))
@@ -1139,7 +1139,7 @@ def run(main):
     os._exit(status)
 
 
-# ---------------------------------------------------------------- SPEC 4 rule helpers
+# ---------------------------------------------------------------- wsproxy(1) RELAYING rule helpers
 
 class RuleBench:
     """Two proxies for the frame-rule tests: one in front of a

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 backpressure / SPEC 5 bounded buffer pool: 200 pairs whose
+"""wsproxy(1) RELAYING backpressure / wsproxy(1) LIMITS bounded buffer pool: 200 pairs whose
 upstreams all push 2 MiB at once to clients that do not read for 2 s
 (every pair has bytes in flight, so the pool runs dry): no pair is closed
 or corrupted, every client then receives all its bytes in order, and the

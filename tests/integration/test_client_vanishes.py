@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 lifecycle: the client connection ends without a close frame ->
+"""wsproxy(1) RELAYING lifecycle: the client connection ends without a close frame ->
 the upstream gets a masked close 1001 (python3-websockets upstream sees
 1001; a raw upstream checks the masking), also when the client dies
 mid-frame, inside a fragmented message, or with a reset."""

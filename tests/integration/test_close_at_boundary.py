@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4: frames wsproxy sends itself (closes) are only put between
+"""wsproxy(1) RELAYING: frames wsproxy sends itself (closes) are only put between
 frames, never inside one; a side dying inside a large streamed frame
 leaves the other without a close frame (its TCP connection is closed).
 The client breaks a rule while the upstream is half-way through a 4 MiB

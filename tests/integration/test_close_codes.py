@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 lifecycle: a close frame passes through unchanged, code and
+"""wsproxy(1) RELAYING lifecycle: a close frame passes through unchanged, code and
 reason, in both directions (client closes 4001 'bye' -> the upstream sees
 4001 'bye'; the upstream closes 4002 'ciao' -> the client sees it); after
 both closes the TCP connections are closed."""

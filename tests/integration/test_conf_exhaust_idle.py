@@ -2,7 +2,7 @@
 """Exhaustion (issue 4): a client opening many connections and sending
 nothing.  300 silent connections: normal clients keep working with
 normal latency meanwhile; after --request-timeout each silent one is
-closed without an answer (SPEC 2: "just close if nothing arrived"),
+closed without an answer (wsproxy(1) HANDSHAKE: "just close if nothing arrived"),
 each logged once (event=abort), and every fd is back."""
 import asyncio
 import re

@@ -3,7 +3,7 @@
 cover: half-close after sending a close (each side: the other side's
 late frames and its close still arrive), a reset inside a small frame
 (the complete frames before it arrive, then 1014 / 1001) and inside a
-streamed frame (the other side's TCP connection is just closed, SPEC's
+streamed frame (the other side's TCP connection is just closed, wsproxy(1) RELAYING's
 1006 case), from each side; a peer that never answers a close frame
 (the upstream after the client's close, the upstream after wsproxy's
 own 1001, the client after the upstream's close): both connections are

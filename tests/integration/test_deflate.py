@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 5: permessage-deflate offers pass through unchanged and
+"""wsproxy(1) HANDSHAKE bullet 5: permessage-deflate offers pass through unchanged and
 the upstream's answer is returned, so compression works end to end
 (compressing python3-websockets client and upstream); other extensions
 are stripped."""

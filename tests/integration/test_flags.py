@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1: wrong or contradictory flags -> one clear message on stderr
+"""wsproxy(1) DESCRIPTION: wrong or contradictory flags -> one clear message on stderr
 naming the flag, exit 64 (EX_USAGE), before any socket is opened (a bad
 flag with an occupied --listen port still gives 64, not 71)."""
 import socket

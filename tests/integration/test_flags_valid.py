@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1: every flag's short and long form is accepted and works
+"""wsproxy(1) DESCRIPTION: every flag's short and long form is accepted and works
 together (-l -u -p -r -H -P -v -q and the long-only ones), and the
 default --listen is 0.0.0.0:8080 (checked only when 8080 is free)."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4: fragmented messages with pings interleaved between their frames
+"""wsproxy(1) RELAYING: fragmented messages with pings interleaved between their frames
 pass through (frames forwarded as they are, in order); ping and pong pass
 end to end.  Raw client -> python3-websockets upstream (which reassembles
 and answers the pings), and raw upstream -> raw client (frame sequence

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 2: headers sent upstream.  Host of the upstream; the
+"""wsproxy(1) HANDSHAKE bullet 2: headers sent upstream.  Host of the upstream; the
 client's end-to-end headers (Cookie, Origin, Authorization, User-Agent,
 others) forwarded; hop-by-hop ones (Connection tokens other than Upgrade,
 Keep-Alive, Proxy-*, TE, Trailer) not; Upgrade regenerated;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1: -h/--help and -V/--version print to stdout and exit 0 (without
+"""wsproxy(1) DESCRIPTION: -h/--help and -V/--version print to stdout and exit 0 (without
 needing --upstream and without opening sockets)."""
 import lib
 from lib import check

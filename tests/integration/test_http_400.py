@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2 row 2: malformed request line or header, obs-fold, NUL/CR/LF in a
+"""wsproxy(1) HANDSHAKE row 2: malformed request line or header, obs-fold, NUL/CR/LF in a
 value, Content-Length or Transfer-Encoding on the upgrade request -> 400
 (text/plain, Connection: close, closed), nothing sent upstream."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2 row 3: a path matching no route -> 404 (text/plain, Connection:
+"""wsproxy(1) HANDSHAKE row 3: a path matching no route -> 404 (text/plain, Connection:
 close), nothing upstream.  The query is not part of the path."""
 import lib
 from lib import check

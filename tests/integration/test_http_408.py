@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2 row 8: a request head not complete within --request-timeout ->
+"""wsproxy(1) HANDSHAKE row 8: a request head not complete within --request-timeout ->
 408 (text/plain, Connection: close); a client that sent nothing is just
 closed.  Nothing goes upstream.  A complete head in time is fine."""
 import time

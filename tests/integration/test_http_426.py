@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2 row 4: not GET, or Upgrade: websocket / Connection: upgrade
+"""wsproxy(1) HANDSHAKE row 4: not GET, or Upgrade: websocket / Connection: upgrade
 missing -> 426 with Upgrade: websocket and Connection: Upgrade (and the
 error-response rules: text/plain, Connection: close).  Tokens are
 case-insensitive and may be in comma lists ("keep-alive, Upgrade")."""

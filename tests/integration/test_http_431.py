@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2 row 1: a request head larger than --max-header-bytes gets 431
+"""wsproxy(1) HANDSHAKE row 1: a request head larger than --max-header-bytes gets 431
 (text/plain, Connection: close, then closed) and nothing goes upstream.
 Default limit 8192; a head within the limit still works."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2 row 6: Sec-WebSocket-Key missing or not base64 of 16 bytes -> 400
+"""wsproxy(1) HANDSHAKE row 6: Sec-WebSocket-Key missing or not base64 of 16 bytes -> 400
 (text/plain, Connection: close), nothing upstream."""
 import base64
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2: the table is applied in order: when a request is wrong in
+"""wsproxy(1) HANDSHAKE: the table is applied in order: when a request is wrong in
 several ways the earliest row decides (431 before 400 before 404 before
 426 (method/upgrade) before 426 (version) before 400 (key) before 503)."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2 row 5: Sec-WebSocket-Version not 13 -> 426 with
+"""wsproxy(1) HANDSHAKE row 5: Sec-WebSocket-Version not 13 -> 426 with
 Sec-WebSocket-Version: 13 (text/plain, Connection: close), nothing
 upstream."""
 import lib

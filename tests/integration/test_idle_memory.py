@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 5: an idle pair holds no I/O buffer; goal: at most 1 KiB of
+"""wsproxy(1) LIMITS: an idle pair holds no I/O buffer; goal: at most 1 KiB of
 user-space memory per idle pair.  1000 pairs are opened one after another,
 each exchanges a message (so its buffers were used and given back), then
 all sit idle: the proxy's RSS growth must stay within 1000 x 1 KiB plus a

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1 --idle-timeout MS: a pair with no frame in either direction for
+"""wsproxy(1) DESCRIPTION --idle-timeout MS: a pair with no frame in either direction for
 that long is closed (both sides); a pair with traffic in either direction
 is not; 0 (default) means never."""
 import time

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1/3: IPv6 on both legs: --listen [::1]:PORT, an upstream
+"""wsproxy(1) DESCRIPTION, HANDSHAKE: IPv6 on both legs: --listen [::1]:PORT, an upstream
 ws://[::1]:PORT; X-Forwarded-For carries the IPv6 client address; an
 upstream given by host name (localhost) works."""
 import socket

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1: a listen address that cannot be bound -> a message, exit 71
+"""wsproxy(1) DESCRIPTION: a listen address that cannot be bound -> a message, exit 71
 (EX_OSERR): a port in use, an address not on this host, a privileged port
 when not root.  Repeated --listen: each address works."""
 import socket

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4/5: many concurrent pairs (300) relay independently and
+"""wsproxy(1) RELAYING, LIMITS: many concurrent pairs (300) relay independently and
 correctly, messages interleaved; all fds are released afterwards."""
 import asyncio
 import os

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1/2 (--max-conns, row 7): with the slab full one more client gets
+"""wsproxy(1) DESCRIPTION, HANDSHAKE (--max-conns, row 7): with the slab full one more client gets
 503 (text/plain, Connection: close) and nothing goes upstream, while the
 existing pairs keep working; a freed slot is reused."""
 import asyncio

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1 --max-conns default "from RLIMIT_NOFILE": with a file limit of
+"""wsproxy(1) DESCRIPTION --max-conns default "from RLIMIT_NOFILE": with a file limit of
 100, the default slab fits the fds (two per pair): clients beyond it get
 a clean 503 -- never a hang, a reset or a crash -- the admitted pairs all
 work, and everything is released afterwards."""

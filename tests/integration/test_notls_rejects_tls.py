@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: a binary built without TLS (make TLS=0; --version says
+"""wsproxy(1) TLS: a binary built without TLS (make TLS=0; --version says
 "(no TLS)") rejects every TLS flag, a wss:// upstream or route and a
 tls: listener with exit 64 and one message saying it was built without
 TLS, before any socket is opened.  Skipped for a TLS build (see

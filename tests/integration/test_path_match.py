@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1 --path: proxy requests whose path is PATH or starts with PATH/
+"""wsproxy(1) DESCRIPTION --path: proxy requests whose path is PATH or starts with PATH/
 (a missing leading / is added); the default / takes everything.  PATHX
 does not match; the query is not part of the path."""
 import lib

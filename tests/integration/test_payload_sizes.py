@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4: messages of 0, 125, 126, 65535, 65536 bytes and 16 MiB relayed
+"""wsproxy(1) RELAYING: messages of 0, 125, 126, 65535, 65536 bytes and 16 MiB relayed
 intact in both directions (python3-websockets client and upstream, text
 and binary), and the same sizes as single raw frames with each length
 encoding, checked byte for byte."""

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4: ping and pong pass through end to end, in both directions
+"""wsproxy(1) RELAYING: ping and pong pass through end to end, in both directions
 (python3-websockets on both sides: each side's ping is answered by the
 other side's pong, with the same payload)."""
 import asyncio

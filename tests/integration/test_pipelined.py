@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3/4: bytes that arrive together with a handshake head are not lost
+"""wsproxy(1) HANDSHAKE, RELAYING: bytes that arrive together with a handshake head are not lost
 and keep their order: frames a client sends right after its request (same
 packet, before its 101) reach the upstream after the upgrade; frames an
 upstream sends in the same packet as its 101 reach the client after the

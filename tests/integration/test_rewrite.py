@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 1: request target sent upstream.  Upstream URI without a
+"""wsproxy(1) HANDSHAKE bullet 1: request target sent upstream.  Upstream URI without a
 path: the client's path and query unchanged.  With a path: the matched
 route prefix is replaced by it, the rest of the path and the query kept
 (nginx proxy_pass rule); a query in the URI is appended."""

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1 --route PATH=URI: repeatable, the longest matching path wins
+"""wsproxy(1) DESCRIPTION --route PATH=URI: repeatable, the longest matching path wins
 (whatever the command-line order); -u/-p is one route."""
 import lib
 from lib import check

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 row 4: a continuation without a started message, or a new data
+"""wsproxy(1) RELAYING row 4: a continuation without a started message, or a new data
 frame inside a fragmented message -> 1002 to the sender (1001 / 1014 to
 the other side)."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 row 3: a control frame longer than 125 bytes or fragmented ->
+"""wsproxy(1) RELAYING row 3: a control frame longer than 125 bytes or fragmented ->
 1002 to the sender (1001 / 1014 to the other side); 125 is fine."""
 import lib
 from lib import check, frame, OP_PING, OP_PONG, OP_CLOSE, OP_TEXT

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 row 5: a 64-bit payload length with the top bit set -> 1002 to
+"""wsproxy(1) RELAYING row 5: a 64-bit payload length with the top bit set -> 1002 to
 the sender (1001 / 1014 to the other side), decided from the header
 alone."""
 import os

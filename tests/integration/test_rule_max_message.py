@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 row 6 / --max-message: a message larger than the limit (sum of
+"""wsproxy(1) RELAYING row 6 / --max-message: a message larger than the limit (sum of
 its frames) -> 1009 to the sender (1001 / 1014 to the other side); a
 message of exactly the limit passes; no limit by default."""
 import asyncio

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 row 2: unknown opcode -> 1002 to the sender (1001 / 1014 to the
+"""wsproxy(1) RELAYING row 2: unknown opcode -> 1002 to the sender (1001 / 1014 to the
 other side)."""
 import lib
 from lib import frame

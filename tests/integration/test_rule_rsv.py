@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 row 2: RSV bits not allowed by the negotiated extensions ->
+"""wsproxy(1) RELAYING row 2: RSV bits not allowed by the negotiated extensions ->
 1002 to the sender (1001 / 1014 to the other side).  Without
 permessage-deflate every RSV bit is an error; with it RSV2/RSV3 still are."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 row 1: a client frame not masked -> the client gets 1002 and the
+"""wsproxy(1) RELAYING row 1: a client frame not masked -> the client gets 1002 and the
 upstream 1001; an upstream frame masked -> the upstream gets 1002 and the
 client 1014.  Also: client frames reach the upstream still masked and
 upstream frames reach the client unmasked (no re-masking)."""

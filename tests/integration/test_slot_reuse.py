@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 5: the slab of --max-conns slots is reused: with --max-conns 2,
+"""wsproxy(1) LIMITS: the slab of --max-conns slots is reused: with --max-conns 2,
 hundreds of sequential pairs ending in every way (normal close, client
 vanishing, upstream vanishing, protocol error, rejected handshake) each
 get a working slot, and no fd is leaked."""

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 backpressure / SPEC 5: when one side cannot take more, wsproxy
+"""wsproxy(1) RELAYING backpressure / wsproxy(1) LIMITS: when one side cannot take more, wsproxy
 stops reading from the other; memory per pair stays bounded.  The upstream
 (python3-websockets) pushes 256 MiB to a client that does not read for a
 while: the proxy's RSS must stay below +64 MiB and the upstream must be

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2/4: slowloris clients trickling a request head (and an open pair
+"""wsproxy(1) HANDSHAKE, RELAYING: slowloris clients trickling a request head (and an open pair
 trickling a frame byte by byte) do not delay other clients; the trickling
 heads get 408 after --request-timeout."""
 import asyncio

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4: a flood of tiny frames (20000 per direction, written in large
+"""wsproxy(1) RELAYING: a flood of tiny frames (20000 per direction, written in large
 batches) is relayed completely and in order, each frame intact."""
 import struct
 import threading

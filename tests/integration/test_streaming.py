@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4: wsproxy never holds a whole message: a frame that fits its
+"""wsproxy(1) RELAYING: wsproxy never holds a whole message: a frame that fits its
 buffer is forwarded once complete (not before), a large frame (4 MiB) is
 streamed as its bytes arrive, and each fragment of a message is forwarded
 before the message is finished.  Both directions, raw peers."""

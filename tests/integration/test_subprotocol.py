@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 4: the client's Sec-WebSocket-Protocol offer, narrowed to
+"""wsproxy(1) HANDSHAKE bullet 4: the client's Sec-WebSocket-Protocol offer, narrowed to
 --protocol when given, goes upstream; the upstream's choice is returned in
 the 101; an upstream choice that was not offered -> 502."""
 import lib

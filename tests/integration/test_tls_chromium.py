@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6, a real browser: headless Chromium (Debian's chromium) loads a
+"""wsproxy(1) TLS, a real browser: headless Chromium (Debian's chromium) loads a
 page from a local http.server whose script opens wss:// to wsproxy's
 tls: listener, exchanges text and binary messages with a python3-
 websockets echo upstream (permessage-deflate as the browser offers it),

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: wsproxy ends TLS connections with close_notify, not a bare
+"""wsproxy(1) TLS: wsproxy ends TLS connections with close_notify, not a bare
 TCP FIN: after a WebSocket close handshake the TLS client and the TLS
 upstream (Python ssl with suppress_ragged_eofs=False, which raises on a
 FIN without close_notify) both see a clean TLS end; so does a client

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 1 + 6 for a TLS build: TLS flags that are wrong, contradictory or
+"""wsproxy(1) DESCRIPTION, TLS for a TLS build: TLS flags that are wrong, contradictory or
 name files that cannot be used -> exit 64 with one message naming the
 flag, before any socket is opened (files are loaded and checked at
 start-up, including that a key matches its certificate).  Valid TLS

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6 + 3 + 2: the upstream TLS handshake counts against
+"""wsproxy(1) TLS, HANDSHAKE: the upstream TLS handshake counts against
 --connect-timeout (an upstream that accepts TCP and never answers the
 ClientHello -> 504 after about that long); a wss:// URI pointing at a
 plain ws:// server -> 502 at once; on a tls: listener a client speaking

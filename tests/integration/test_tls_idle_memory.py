@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 5 + 6 memory: TLS state comes from its own pool, so (1) on a
+"""wsproxy(1) LIMITS, TLS memory: TLS state comes from its own pool, so (1) on a
 proxy that serves TLS, plain pairs still cost at most 1 KiB each when
 idle (500 idle plain pairs beside a tls: listener), and (2) an idle TLS
 pair costs at most its pool entry (about 39 KiB: BearSSL's engine and

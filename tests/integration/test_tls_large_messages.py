@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 over TLS on both legs: a python3-websockets client on a tls:
+"""wsproxy(1) RELAYING over TLS on both legs: a python3-websockets client on a tls:
 listener and a wss:// upstream (Python ssl); messages of 0, 125, 126,
 65535, 65536, 65537, 1 MiB and 16 MiB, binary and text, relayed intact
 both ways (the TLS records and the proxy's frame buffers split them at

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: --listen tls:ADDR with --listen-cert (full chain) and
+"""wsproxy(1) TLS: --listen tls:ADDR with --listen-cert (full chain) and
 --listen-key.  A python3-websockets client verifying the test CA
 (check_hostname on, by name and by IP) exchanges messages through it;
 ALPN http/1.1 is selected when offered (and a client offering only h2

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 5 + 6: TLS state comes from a fixed pool sized at start-up and
+"""wsproxy(1) LIMITS, TLS: TLS state comes from a fixed pool sized at start-up and
 goes back when a pair ends.  With --max-conns 40 and TLS on both legs,
 three rounds of 40 concurrent python3-websockets clients each exchange
 messages (every pool entry used and reused); one more client while 40

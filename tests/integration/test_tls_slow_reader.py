@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 backpressure with TLS on both legs (tls: listener, wss://
+"""wsproxy(1) RELAYING backpressure with TLS on both legs (tls: listener, wss://
 upstream): a wss:// upstream pushes TLS_SLOW_READER_MIB (default 64) MiB
 to a TLS client that reads nothing for a while: the upstream is held
 back and the proxy's RSS stays below +64 MiB; then everything arrives

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: mutual TLS.  An upstream that demands a client certificate
+"""wsproxy(1) TLS: mutual TLS.  An upstream that demands a client certificate
 from its CA: without --tls-cert the handshake fails with the upstream's
 alert -> 502 and a log line naming the alert; with --tls-cert/--tls-key
 it works, for RSA and EC keys in PKCS#8 ("PRIVATE KEY"), PKCS#1 ("RSA

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: an upstream certificate that has expired (valid 2020-01-01 to
+"""wsproxy(1) TLS: an upstream certificate that has expired (valid 2020-01-01 to
 2020-01-02, made with `openssl ca -startdate/-enddate`) or is not valid
 yet -> 502, the log says expired."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: --tls-insecure accepts any upstream certificate (unknown CA,
+"""wsproxy(1) TLS: --tls-insecure accepts any upstream certificate (unknown CA,
 wrong name, expired, self-signed) and warns at start-up; without it the
 same upstream is a 502."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: the upstream certificate is from the right CA but for another
+"""wsproxy(1) TLS: the upstream certificate is from the right CA but for another
 name -> 502 with "name mismatch" in the log: a DNS name not in the
 certificate, --tls-servername naming another host, and an IP literal
 URI whose certificate has the name only as dNSName (no iPAddress SAN)

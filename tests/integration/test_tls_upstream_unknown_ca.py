@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: a wss:// upstream whose certificate does not chain to --tls-ca
+"""wsproxy(1) TLS: a wss:// upstream whose certificate does not chain to --tls-ca
 (signed by another CA, or self-signed) -> 502 for the client, nothing
 relayed, and a log line naming the reason (unknown CA) with BearSSL's
 error code.  The default trust store (SSL_CERT_FILE pointing at another

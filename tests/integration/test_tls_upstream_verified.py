@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 6: a wss:// upstream (python3-websockets over Python's ssl) whose
+"""wsproxy(1) TLS: a wss:// upstream (python3-websockets over Python's ssl) whose
 certificate chains to --tls-ca is verified and used: by DNS name
 (wss://localhost, checked against the certificate's dNSName), by IP
 literal (wss://127.0.0.1 and wss://[::1], checked against its iPAddress

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 2-4 incremental parsing: a client request head, an upstream
+"""wsproxy(1) HANDSHAKE-4 incremental parsing: a client request head, an upstream
 response head and frames in both directions delivered one byte at a time
 are all handled (parsers resume at any byte)."""
 import time

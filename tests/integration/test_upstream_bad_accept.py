@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 3: the upstream's Sec-WebSocket-Accept must match the key
+"""wsproxy(1) HANDSHAKE bullet 3: the upstream's Sec-WebSocket-Accept must match the key
 sent upstream, else 502 (the client never gets a 101)."""
 import lib
 from lib import check

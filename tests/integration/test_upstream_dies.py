@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 4 lifecycle: the upstream connection ends or fails without a close
+"""wsproxy(1) RELAYING lifecycle: the upstream connection ends or fails without a close
 frame -> the client gets close 1014, then the connection is closed.  A
 partial small frame is not forwarded (frames that fit the buffer go out
 only when complete).  Dying inside a large streamed frame leaves the

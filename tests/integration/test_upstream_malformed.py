@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 6: a malformed upstream response -> 502 (text/plain,
+"""wsproxy(1) HANDSHAKE bullet 6: a malformed upstream response -> 502 (text/plain,
 Connection: close); also an upstream that closes before answering, a
 truncated head, and a 101 that is not a WebSocket upgrade."""
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 6: the upstream refuses the connection -> 502 (text/plain,
+"""wsproxy(1) HANDSHAKE bullet 6: the upstream refuses the connection -> 502 (text/plain,
 Connection: close), quickly; the proxy keeps serving."""
 import time
 import lib

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 6: an upstream answering anything but 101 -> that status
+"""wsproxy(1) HANDSHAKE bullet 6: an upstream answering anything but 101 -> that status
 line and its body are passed to the client, with Connection: close (e.g. a
 403 from the application)."""
 import http

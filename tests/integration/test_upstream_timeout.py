@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 6: connect timeout or upgrade timeout -> 504 (text/plain,
+"""wsproxy(1) HANDSHAKE bullet 6: connect timeout or upgrade timeout -> 504 (text/plain,
 Connection: close), after the configured time, with no fd left behind.
 Connect timeout: an upstream listener with its backlog full (SYNs
 dropped).  Upgrade timeout: an upstream that accepts and never answers."""

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""SPEC 3 bullet 6: an upstream that cannot be resolved -> 502 for the
+"""wsproxy(1) HANDSHAKE bullet 6: an upstream that cannot be resolved -> 502 for the
 client (the proxy starts and answers; it must not hang or crash)."""
 import time
 import lib

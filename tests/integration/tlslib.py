@@ -1,4 +1,4 @@
-"""TLS helpers for wsproxy's integration tests (SPEC 6).
+"""TLS helpers for wsproxy's integration tests (wsproxy(1) TLS).
 
 Certificates are made at run time with the openssl command in the test's
 temp dir (nothing is checked in, nothing expires in the repository):
