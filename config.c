@@ -25,7 +25,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "proxy.h"
+#include "config.h"
+#include "io.h"
+#include "log.h"
 #include "target.h"
 
 /* Zero-initialised (in .bss, not in the binary); defaults are set at the

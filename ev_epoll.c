@@ -1,47 +1,100 @@
 /*
- * ev_epoll.c - the Linux poller backend, included by proxy.c.
+ * ev_epoll.c - the Linux poller backend (see ev.h for the contract).
  *
- * Edge-triggered, each fd registered once for both directions (nginx's
- * discipline): the caller keeps "readable"/"writable" flags and reads or
- * writes until the kernel says EAGAIN, so no epoll_ctl is ever needed
- * after registration.  ev_kqueue.c defines the same functions.
+ * Each fd is registered once with EPOLLIN | EPOLLOUT | EPOLLET |
+ * EPOLLRDHUP, so no epoll_ctl is ever needed after registration.
+ * Signals come through one signalfd, blocked for normal delivery, so
+ * that they are read in the loop like any other input.
  */
 #include <sys/epoll.h>
+#include <sys/signalfd.h>
 
-static int ev_fd = -1;
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
 
-static int
+#include "ev.h"
+
+static int epfd = -1;
+static int sigfd = -1;
+static sigset_t sigmask;
+
+int
 ev_init(void)
 {
-	ev_fd = epoll_create1(EPOLL_CLOEXEC);
-	return ev_fd < 0 ? -1 : 0;
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	sigemptyset(&sigmask);
+	return epfd < 0 ? -1 : 0;
+}
+
+int
+ev_fd(void)
+{
+	return epfd;
 }
 
 static int
+ev_ctl(int op, int fd, uint32_t events, uint64_t data)
+{
+	struct epoll_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.events = events;
+	e.data.u64 = data;
+	return epoll_ctl(epfd, op, fd, &e);
+}
+
+int
 ev_add(int fd, uint64_t data)
 {
-	struct epoll_event e;
-
-	e.events = EPOLLIN | EPOLLOUT | EPOLLET | EPOLLRDHUP;
-	e.data.u64 = data;
-	return epoll_ctl(ev_fd, EPOLL_CTL_ADD, fd, &e);
+	return ev_ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLOUT | EPOLLET |
+	    EPOLLRDHUP, data);
 }
 
-static int
+int
 ev_add_listener(int fd, uint64_t data)
 {
-	struct epoll_event e;
-
-	e.events = EPOLLIN | EPOLLET;
-	e.data.u64 = data;
-	return epoll_ctl(ev_fd, EPOLL_CTL_ADD, fd, &e);
+	return ev_ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, data);
 }
 
-/*
- * Wait up to timeout_ms (-1: forever) and fill out[] with at most max
- * events.  Returns the count; 0 on timeout or EINTR.
- */
-static int
+int
+ev_del(int fd)
+{
+	return ev_ctl(EPOLL_CTL_DEL, fd, 0, 0);
+}
+
+int
+ev_signal(int signo, uint64_t data)
+{
+	int fd;
+
+	sigaddset(&sigmask, signo);
+	if (sigprocmask(SIG_BLOCK, &sigmask, NULL) < 0)
+		return -1;
+	/* The same signalfd takes the grown mask; registered once. */
+	fd = signalfd(sigfd, &sigmask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (sigfd < 0) {
+		sigfd = fd;
+		if (ev_ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, data) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+ev_signal_next(void)
+{
+	struct signalfd_siginfo si;
+
+	if (sigfd < 0 || read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+		return 0;
+	return (int)si.ssi_signo;
+}
+
+int
 ev_wait(struct ev_event *out, int max, int timeout_ms)
 {
 	struct epoll_event ev[EV_BATCH];
@@ -49,9 +102,9 @@ ev_wait(struct ev_event *out, int max, int timeout_ms)
 
 	if (max > EV_BATCH)
 		max = EV_BATCH;
-	n = epoll_wait(ev_fd, ev, max, timeout_ms);
+	n = epoll_wait(epfd, ev, max, timeout_ms);
 	if (n < 0)
-		return 0;
+		return errno == EINTR ? 0 : -1;
 	for (i = 0; i < n; i++) {
 		unsigned f = 0;
 

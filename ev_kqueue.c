@@ -1,21 +1,38 @@
 /*
- * ev_kqueue.c - the BSD/macOS poller backend, included by proxy.c.
+ * ev_kqueue.c - the BSD and macOS poller backend (see ev.h).
  *
- * Same contract as ev_epoll.c: each fd is registered once with EV_CLEAR
- * (kqueue's edge trigger) for reading and writing; EV_EOF reports the
- * peer's FIN so the caller reads until it sees the end.
+ * Each fd is registered once with EV_CLEAR (kqueue's edge trigger) for
+ * reading and writing; EV_EOF reports the peer's FIN so the caller reads
+ * until it sees the end.  Signals are EVFILT_SIGNAL events, their normal
+ * delivery ignored; the numbers that arrived wait in a small queue for
+ * ev_signal_next().
  */
 #include <sys/types.h>
 #include <sys/event.h>
 #include <sys/time.h>
 
-static int ev_fd = -1;
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 
-static int
+#include "ev.h"
+
+static int kq = -1;
+static uint64_t sig_data;
+static int sig_queue[16];		/* signal numbers not yet taken */
+static unsigned sig_head, sig_tail;
+
+int
 ev_init(void)
 {
-	ev_fd = kqueue();
-	return ev_fd < 0 ? -1 : 0;
+	kq = kqueue();
+	return kq < 0 ? -1 : 0;
+}
+
+int
+ev_fd(void)
+{
+	return kq;
 }
 
 static int
@@ -29,22 +46,60 @@ ev_register(int fd, uint64_t data, int want_write)
 	if (want_write)
 		EV_SET(&kev[n++], (uintptr_t)fd, EVFILT_WRITE, EV_ADD | EV_CLEAR,
 		    0, 0, (void *)(uintptr_t)data);
-	return kevent(ev_fd, kev, n, NULL, 0, NULL);
+	return kevent(kq, kev, n, NULL, 0, NULL);
 }
 
-static int
+int
 ev_add(int fd, uint64_t data)
 {
 	return ev_register(fd, data, 1);
 }
 
-static int
+int
 ev_add_listener(int fd, uint64_t data)
 {
 	return ev_register(fd, data, 0);
 }
 
-static int
+int
+ev_del(int fd)
+{
+	struct kevent kev[2];
+
+	/* A listener has no write filter: delete each filter on its own,
+	 * and take ENOENT as done. */
+	EV_SET(&kev[0], (uintptr_t)fd, EVFILT_READ, EV_DELETE, 0, 0, NULL);
+	EV_SET(&kev[1], (uintptr_t)fd, EVFILT_WRITE, EV_DELETE, 0, 0, NULL);
+	if (kevent(kq, &kev[0], 1, NULL, 0, NULL) < 0 && errno != ENOENT)
+		return -1;
+	if (kevent(kq, &kev[1], 1, NULL, 0, NULL) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+ev_signal(int signo, uint64_t data)
+{
+	struct kevent kev;
+
+	/* EVFILT_SIGNAL sees the signal even when it is ignored. */
+	if (signal(signo, SIG_IGN) == SIG_ERR)
+		return -1;
+	sig_data = data;
+	EV_SET(&kev, (uintptr_t)signo, EVFILT_SIGNAL, EV_ADD | EV_CLEAR, 0, 0,
+	    (void *)(uintptr_t)data);
+	return kevent(kq, &kev, 1, NULL, 0, NULL);
+}
+
+int
+ev_signal_next(void)
+{
+	if (sig_head == sig_tail)
+		return 0;
+	return sig_queue[sig_head++ % 16];
+}
+
+int
 ev_wait(struct ev_event *out, int max, int timeout_ms)
 {
 	struct kevent ev[EV_BATCH];
@@ -58,12 +113,21 @@ ev_wait(struct ev_event *out, int max, int timeout_ms)
 		ts.tv_nsec = (long)(timeout_ms % 1000) * 1000000L;
 		tsp = &ts;
 	}
-	n = kevent(ev_fd, NULL, 0, ev, max, tsp);
+	n = kevent(kq, NULL, 0, ev, max, tsp);
 	if (n < 0)
-		return 0;
+		return errno == EINTR ? 0 : -1;
 	for (i = 0; i < n; i++) {
 		unsigned f = 0;
 
+		if (ev[i].filter == EVFILT_SIGNAL) {
+			/* One queue entry per arrival batch: kqueue counts
+			 * repeats in ev[i].data; one is enough to act on. */
+			if (sig_tail - sig_head < 16)
+				sig_queue[sig_tail++ % 16] = (int)ev[i].ident;
+			out[i].data = sig_data;
+			out[i].flags = EV_READ;
+			continue;
+		}
 		if (ev[i].filter == EVFILT_READ)
 			f |= EV_READ;
 		if (ev[i].filter == EVFILT_WRITE)

@@ -13,8 +13,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "proxy.h"
+#include "config.h"
+#include "handshake.h"
 #include "target.h"
+#include "ws.h"
 
 /* A bounded appender: overflow is sticky and checked once at the end. */
 struct out {

@@ -33,23 +33,6 @@
 
 #include "proxy.h"
 
-/* Poller backend: one is chosen at compile time (Redis ae.c style). */
-#define EV_READ 0x1
-#define EV_WRITE 0x2
-#define EV_HUP 0x4
-#define EV_BATCH 512
-struct ev_event {
-	uint64_t	 data;
-	unsigned	 flags;
-};
-/* NOLINTBEGIN(bugprone-suspicious-include): the backend is a .c file of
- * static functions included on purpose, like Redis's ae_epoll.c. */
-#if defined(__linux__)
-#include "ev_epoll.c"
-#else
-#include "ev_kqueue.c"
-#endif
-/* NOLINTEND(bugprone-suspicious-include) */
 
 /* ------------------------------------------------------------------ */
 /* Types                                                               */
@@ -1480,6 +1463,12 @@ loop_once(int max_wait_ms)
 	if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms))
 		wait = max_wait_ms;
 	n = ev_wait(ev, EV_BATCH, wait);
+	if (n < 0) {
+		/* The poller itself failed: no event can come any more. */
+		px_log(PX_LOG_ERROR, "event=fatal error=\"poller: %s\"",
+		    strerror(errno));
+		exit(71);
+	}
 	now_ms = clock_ms();
 	for (i = 0; i < n; i++)
 		dispatch(&ev[i]);
@@ -1552,7 +1541,7 @@ px_start(void)
 	}
 	/* fds are handed out lowest first: the poller's is the last one
 	 * start-up opened. */
-	fds_open = (uint64_t)ev_fd + 1;
+	fds_open = (uint64_t)ev_fd() + 1;
 	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
 		fd_limit = (uint64_t)lim.rlim_cur;
 	routes[0] = listens[0] = '\0';

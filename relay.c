@@ -19,7 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "proxy.h"
+#include "config.h"
+#include "log.h"
+#include "pair.h"
+#include "ws.h"
 
 /* ------------------------------------------------------------------ */
 /* Writing a flow to its destination                                   */

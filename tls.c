@@ -1,7 +1,7 @@
 /*
  * tls.c - the transport seam.
  *
- * Every byte a pair moves goes through tls_read() and tls_write().  For
+ * Every byte a pair moves goes through io_read() and io_write().  For
  * a plain TCP end (t == NULL) they are one recv()/send() each.  A TLS end
  * is a BearSSL engine driven sans-I/O from the same edge-triggered loop:
  * each call pumps the engine in BearSSL's order (records out with send(),
@@ -30,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "proxy.h"
+#include "config.h"
+#include "io.h"
+#include "log.h"
 
 #ifdef WSPROXY_TLS
 #include <bearssl.h>
@@ -40,7 +42,7 @@ static ssize_t engine_write(struct tls_conn *, const void *, size_t);
 #endif
 
 ssize_t
-tls_read(int fd, struct tls_conn *t, void *buf, size_t len)
+io_read(int fd, struct tls_conn *t, void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -62,7 +64,7 @@ tls_read(int fd, struct tls_conn *t, void *buf, size_t len)
 }
 
 ssize_t
-tls_write(int fd, struct tls_conn *t, const void *buf, size_t len)
+io_write(int fd, struct tls_conn *t, const void *buf, size_t len)
 {
 	ssize_t n;
 
@@ -227,7 +229,7 @@ struct tls_conn {
 	br_ssl_engine_context *eng;
 	int		 fd;
 	int		 route;		/* upstream ends: for session resumption */
-	uint32_t	 unacked;	/* tls_write bytes not yet reported */
+	uint32_t	 unacked;	/* io_write bytes not yet reported */
 	uint8_t		 server;	/* the client side of a pair */
 	uint8_t		 shut_pending;	/* SHUT_WR once close_notify is out */
 	uint8_t		 eof;		/* the peer closed TCP */

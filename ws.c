@@ -17,7 +17,7 @@
 #include <limits.h>
 #include <string.h>
 
-#include "proxy.h"
+#include "ws.h"
 
 /* ------------------------------------------------------------------ */
 /* HTTP/1.1 head parser                                                */

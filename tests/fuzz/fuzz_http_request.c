@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../proxy.h"
+#include "../../ws.h"
 
 #ifndef FUZZ_RESPONSE
 #define FUZZ_RESPONSE 0

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../proxy.h"
+#include "../../ws.h"
 
 static unsigned	passed, failed;
 

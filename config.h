@@ -1,0 +1,104 @@
+/*
+ * config.h - the configuration (config.c): the command line parsed once
+ * at start-up into px_cfg, which the rest of wsproxy reads.
+ */
+#ifndef WSPROXY_CONFIG_H
+#define WSPROXY_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#define WSPROXY_VERSION "0.1.0"
+
+/*
+ * I/O buffer size, raised for big request heads.  32 KiB: on loopback
+ * (MTU 65536) a 64 KiB write leaves a 53-byte second segment every time
+ * and doubles the CPU per MiB streamed; 32 KiB writes do not.
+ */
+#define PX_BUF_MIN (32 * 1024)
+#define PX_MAX_ROUTES 64
+#define PX_MAX_LISTENERS 16
+#define PX_MAX_EXTRA_HEADERS 32
+#define PX_MAX_PROTOCOLS 32
+#define PX_MAX_ADDRS 8		/* upstream addresses kept per route */
+
+/* One upstream route: a path prefix and the URI it goes to. */
+struct px_route {
+	const char	*prefix;	/* normalised: no trailing '/', "" for "/" */
+	size_t		 prefix_len;
+	const char	*uri;		/* as given, for logs */
+	int		 tls;		/* wss:// */
+	char		*host;		/* for SNI and logs; no brackets */
+	char		*host_header;	/* Host: value sent upstream */
+	char		*path;		/* NULL when the URI has none */
+	char		*query;		/* NULL when the URI has none */
+	char		 port[8];	/* decimal, for getaddrinfo */
+	/* addresses from start-up resolution, tried in order */
+	struct sockaddr_storage addr[PX_MAX_ADDRS];
+	socklen_t	 addr_len[PX_MAX_ADDRS];
+	int		 naddr;
+};
+
+/* A --header: sent upstream, replacing the client's header of that name. */
+struct px_header {
+	char		*name;
+	size_t		 name_len;
+	char		*value;		/* ${VAR} already expanded */
+	size_t		 value_len;
+};
+
+struct px_listener {
+	int		 fd;
+	int		 tls;		/* tls: prefix */
+	char		*text;		/* as given, for logs */
+};
+
+struct px_config {
+	struct px_listener listen[PX_MAX_LISTENERS];
+	int		 nlisten;
+	struct px_route	 route[PX_MAX_ROUTES];
+	int		 nroute;
+	struct px_header header[PX_MAX_EXTRA_HEADERS];
+	int		 nheader;
+	size_t		 header_bytes;	/* sum of --header lengths */
+	char		*protocol[PX_MAX_PROTOCOLS];
+	int		 nprotocol;	/* 0: every subprotocol allowed */
+	uint32_t	 max_conns;
+	uint64_t	 max_message;	/* 0: no limit */
+	size_t		 max_header_bytes;
+	size_t		 buf_size;	/* each pool buffer */
+	uint64_t	 connect_timeout;	/* ms */
+	uint64_t	 upgrade_timeout;
+	uint64_t	 request_timeout;
+	uint64_t	 idle_timeout;		/* 0: never */
+	uint64_t	 close_timeout;
+	unsigned	 tcp_keepalive;	/* seconds; 0: off */
+	int		 log_level;	/* enum px_log_level */
+	/* TLS (wsproxy(1) TLS); paths as given, loaded by tls_setup() */
+	const char	*tls_ca;	/* NULL: SSL_CERT_FILE or the system's */
+	const char	*tls_cert;
+	const char	*tls_key;
+	const char	*tls_servername;	/* NULL: each route's host */
+	int		 tls_insecure;
+	const char	*listen_cert;
+	const char	*listen_key;
+};
+
+extern struct px_config px_cfg;
+
+/*
+ * Parse the command line into px_cfg, resolve upstream names and bind
+ * the listeners.  Exits 0 for --help/--version, 64 for a bad flag (before
+ * any socket is opened) and 71 when a listen address cannot be bound.
+ */
+void px_configure(int argc, char **argv);
+
+/* TCP keepalive on a socket, as --tcp-keepalive says (proxy.c). */
+void px_keepalive(int fd);
+
+/* Route whose prefix matches path[0..len) longest, or -1. */
+int px_route_match(const char *path, size_t len);
+
+#endif /* WSPROXY_CONFIG_H */

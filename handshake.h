@@ -1,0 +1,70 @@
+/*
+ * handshake.h - the HTTP side of the WebSocket handshake (handshake.c):
+ * pure functions over parsed heads, wsproxy(1) HANDSHAKE.
+ */
+#ifndef WSPROXY_HANDSHAKE_H
+#define WSPROXY_HANDSHAKE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "target.h"
+#include "ws.h"
+
+/* A request the handshake accepted: its normalised target and route. */
+struct hs_request {
+	const struct http_head *head;
+	struct target	 target;	/* wsproxy(1) ROUTING AND REWRITING */
+	const char	*host;		/* the target's authority, else Host;
+					 * NULL when neither (HTTP/1.0) */
+	size_t		 host_len;
+	const struct px_route *route;
+};
+
+/*
+ * The status for a parsed request head, in the order of wsproxy(1)
+ * HANDSHAKE (0 when it may go upstream), with *rq filled in.  scratch
+ * (cap bytes, at least twice the target's length plus 2) receives the
+ * normalised target.  *version is set when a 426 must carry
+ * Sec-WebSocket-Version, *why a reason for the log.  431 (size) and 503
+ * (slab) are decided by the caller.
+ */
+unsigned hs_check_request(const struct http_head *h, char *scratch,
+    size_t cap, struct hs_request *rq, int *version, const char **why);
+
+/*
+ * The upgrade request for the upstream into buf: rewritten target and
+ * composed query, Host, the client's end-to-end headers less identity
+ * claims, narrowed subprotocols, permessage-deflate offers,
+ * X-Forwarded-* and Forwarded, --header.  Returns its length, 0 if it
+ * does not fit in cap.
+ */
+size_t hs_upstream_request(const struct hs_request *rq,
+    const char *client_ip, int client_tls, char *buf, size_t cap);
+
+/*
+ * Check the upstream's 101 (res) against the client's request (req):
+ * NULL when good, else why it is a 502.  *deflate tells whether
+ * permessage-deflate was negotiated.
+ */
+const char *hs_check_response(const struct http_head *req,
+    const struct http_head *res, int *deflate);
+
+/* The 101 for the client into buf; its length, 0 if it does not fit. */
+size_t hs_client_101(const struct http_head *res, char *buf, size_t cap);
+
+/*
+ * A non-101 upstream answer of route r for the client into buf: NULL
+ * with *len (0 if it does not fit) and *body (bytes that follow, or
+ * UINT64_MAX until the upstream closes), or why it is a 502 instead
+ * (ambiguous framing, wsproxy(1) HANDSHAKE).
+ */
+const char *hs_passthrough(const struct http_head *res,
+    const struct px_route *r, char *buf, size_t cap, size_t *len,
+    uint64_t *body);
+
+/* wsproxy's own error answer (wsproxy(1) HANDSHAKE) into out; its length. */
+size_t hs_error(char *out, size_t len, unsigned status, int version);
+
+#endif /* WSPROXY_HANDSHAKE_H */

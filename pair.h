@@ -1,0 +1,215 @@
+/*
+ * pair.h - a connection pair: its ends, their flows and its states;
+ * shared by the loop (proxy.c) and the relay (relay.c) only.
+ */
+#ifndef WSPROXY_PAIR_H
+#define WSPROXY_PAIR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <netinet/in.h>
+
+#include "io.h"
+#include "ws.h"
+
+/*
+ * Timers: one FIFO list per kind of deadline.  All entries of a list
+ * share one duration, so appending keeps each list sorted and the loop
+ * only ever looks at list heads: O(1) per event, no scan of all pairs.
+ */
+enum timer_kind {
+	TIMER_NONE,
+	TIMER_REQUEST,		/* --request-timeout */
+	TIMER_CONNECT,		/* --connect-timeout */
+	TIMER_UPGRADE,		/* --upgrade-timeout */
+	TIMER_IDLE,		/* --idle-timeout, when not 0 */
+	TIMER_CLOSE,		/* --close-timeout: close handshake */
+	TIMER_LINGER,		/* draining after an error response */
+	TIMER_KINDS
+};
+
+enum pair_state {
+	PAIR_FREE,
+	PAIR_REQUEST,		/* reading the client's request head */
+	PAIR_CONNECT,		/* TCP connect to the upstream in progress */
+	PAIR_UPGRADE,		/* upgrade request out, response head in */
+	PAIR_RESPONSE,		/* passing a non-101 upstream answer on */
+	PAIR_OPEN,		/* relaying frames both ways */
+	PAIR_CLOSING,		/* a close frame is in flight */
+	PAIR_REJECT,		/* writing our own error response */
+	PAIR_LINGER		/* response sent; draining until EOF */
+};
+
+enum inject_state { INJECT_NONE, INJECT_WAIT, INJECT_READY, INJECT_SENT };
+
+/*
+ * Bytes read from one end on their way to the other.  Offsets into buf:
+ * start <= ready <= scan <= end.  [start, ready) may be written now;
+ * [ready, scan) is parsed but held (a frame that fits the buffer waits
+ * until it is complete, or everything after a seal); [scan, end) is not
+ * parsed yet.
+ */
+struct flow {
+	uint8_t		*buf;		/* pool buffer while bytes are in flight */
+	uint32_t	 start;
+	uint32_t	 ready;
+	uint32_t	 scan;
+	uint32_t	 end;
+	uint64_t	 frame_left;	/* payload still to come of a streamed frame */
+	uint64_t	 held;		/* size of the checked frame waiting at scan */
+	struct ws_stream ws;
+	uint8_t		 sealed;	/* nothing past 'ready' is ever written */
+	uint8_t		 last;		/* nothing follows 'ready': a relayed close,
+					 * or the source died mid-frame (a FIN) */
+	uint8_t		 discard;	/* the source broke the rules: drop its bytes */
+	uint8_t		 inject;	/* enum inject_state */
+	uint8_t		 inject_len;
+	uint8_t		 inject_off;
+	uint8_t		 frame[8];	/* our own close frame for the destination */
+	uint64_t	 bytes;		/* frame bytes read from the source */
+	uint64_t	 messages;	/* complete data messages */
+};
+
+struct end {
+	int		 fd;
+	struct tls_conn	*tls;
+	uint8_t		 readable;	/* edge seen, not yet read to EAGAIN */
+	uint8_t		 writable;
+	uint8_t		 hup;		/* the poller reported a hang-up */
+	uint8_t		 eof;		/* read returned end of stream */
+	uint8_t		 dead;		/* error, or done with: never touched again */
+	uint8_t		 got_close;	/* a close frame from this end was parsed */
+	uint8_t		 sent_close;	/* a close frame to this end was written */
+	uint8_t		 shut;		/* shutdown(SHUT_WR) done */
+	struct flow	 in;		/* bytes read from this end */
+};
+
+struct pair {
+	struct end	 client;
+	struct end	 upstream;
+	uint32_t	 gen;		/* bumped on reuse: stale events are dropped */
+	uint32_t	 timer_prev;	/* slot indices; UINT32_MAX ends a list */
+	uint32_t	 timer_next;
+	uint32_t	 run_prev;	/* the run queue, while 'queued' */
+	uint32_t	 run_next;
+	uint8_t		 queued;	/* its turn ran out with work left */
+	uint8_t		 timer;		/* enum timer_kind */
+	uint8_t		 state;		/* enum pair_state */
+	uint8_t		 route;
+	uint8_t		 addr;		/* which upstream address is being tried */
+	uint8_t		 listener;
+	uint8_t		 closed_by;	/* 0 none, 1 client, 2 upstream, 3 proxy */
+	uint8_t		 request_sent;	/* PAIR_UPGRADE: reading the response */
+	uint8_t		 interim;	/* PAIR_UPGRADE: 1xx answers skipped */
+	uint8_t		 counted;	/* counts against --max-conns */
+	uint8_t		 failed_in;	/* state when the pair was rejected */
+	uint16_t	 status;	/* HTTP status answered, 101 when open */
+	uint16_t	 close_code;	/* first close code seen */
+	uint32_t	 head_len;	/* client head length, kept until its 101 */
+	uint64_t	 deadline;	/* ms, for the current timer */
+	uint64_t	 started;	/* ms */
+	uint64_t	 body_left;	/* PAIR_RESPONSE: bytes still to pass on */
+	const char	*why;		/* reason of a rejection, for the log */
+	struct sockaddr_in6 peer;	/* client address (v4 as v4-mapped) */
+};
+
+/* The ends of a pair, and their I/O through the transport seam. */
+static inline struct end *
+peer_of(struct pair *p, const struct end *e)
+{
+	return e == &p->client ? &p->upstream : &p->client;
+}
+
+static inline const char *
+side_name(const struct pair *p, const struct end *e)
+{
+	return e == &p->client ? "client" : "upstream";
+}
+
+static inline ssize_t
+end_read(struct end *e, void *buf, size_t len)
+{
+	return io_read(e->fd, e->tls, buf, len);
+}
+
+static inline ssize_t
+end_write(struct end *e, const void *buf, size_t len)
+{
+	return io_write(e->fd, e->tls, buf, len);
+}
+
+/* proxy.c */
+extern uint8_t px_scratch[64 * 1024];	/* sink for bytes that are dropped */
+
+/* Take a pool buffer for f if it has none: 0, or -1 if the pool is dry. */
+int flow_buf(struct flow *f);
+
+/* Give f's buffer back to the pool and reset its offsets. */
+void flow_release(struct flow *f);
+
+/* Close an end's socket (its flow stays for what it still holds). */
+void end_close(struct end *e);
+
+/* The one way a pair ends: log once, close both ends, free the slot.
+ * 'why' is NULL for a clean close handshake. */
+void pair_close(struct pair *p, const char *why);
+
+/* The one place a pair changes state (and timer). */
+void pair_set_state(struct pair *p, enum pair_state s);
+
+/* Bytes moved: restart the idle timer (cheap when it is off). */
+void pair_touch(struct pair *p);
+
+/*
+ * Fairness (wsproxy(1) LIMITS): in one turn, the run after an event or
+ * from the run queue, a pair reads at most PX_TURN_BYTES.  A pair that
+ * has more to do calls pair_yield() and runs again after every other
+ * pair that was ready, so one flooding pair cannot hold the loop.
+ */
+#ifndef PX_TURN_BYTES
+#define PX_TURN_BYTES (128 * 1024)
+#endif
+
+/* Bytes the running pair may still read in this turn. */
+extern size_t px_turn_left;
+
+/* Take n bytes of the turn (reads that made progress). */
+static inline void
+turn_spend(size_t n)
+{
+	px_turn_left = n >= px_turn_left ? 0 : px_turn_left - n;
+}
+
+/* The turn is spent and p can still read: run it again later. */
+void pair_yield(struct pair *p);
+
+/* Before a read: is the turn over?  Then p is queued for another. */
+static inline int
+turn_over(struct pair *p)
+{
+	if (px_turn_left > 0)
+		return 0;
+	pair_yield(p);
+	return 1;
+}
+
+/* relay.c */
+
+/* Seed the generator of the mask keys wsproxy's own frames use. */
+void relay_init(void);
+
+/* Write f's ready bytes (and any close of ours) to dst; 1 on progress. */
+int flow_write(struct flow *f, struct end *dst);
+
+/* Walk the frames read from 'from', moving 'ready'; -1 after a protocol
+ * error was handled (the pair is then closing). */
+int flow_scan(struct pair *p, struct end *from);
+
+/* Queue a close frame with code for dst, put between frames. */
+void send_close(struct pair *p, struct end *dst, unsigned code);
+
+/* Move bytes both ways until nothing more can move; ends the pair when
+ * both sides are done. */
+void relay_run(struct pair *p);
+
+#endif /* WSPROXY_PAIR_H */
