@@ -28,6 +28,7 @@
 #include "config.h"
 #include "io.h"
 #include "log.h"
+#include "sock.h"
 #include "target.h"
 
 /* Zero-initialised (in .bss, not in the binary); defaults are set at the
@@ -541,7 +542,7 @@ bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
 	/* Accepted sockets inherit TCP_NODELAY from the listener on Linux,
 	 * which saves a setsockopt() per client (proxy.c). */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	px_keepalive(fd);
+	sock_keepalive(fd, px_cfg.tcp_keepalive);
 	if (sa->sa_family == AF_INET6)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
 		    sizeof(v6only));

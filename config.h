@@ -95,9 +95,6 @@ extern struct px_config px_cfg;
  */
 void px_configure(int argc, char **argv);
 
-/* TCP keepalive on a socket, as --tcp-keepalive says (proxy.c). */
-void px_keepalive(int fd);
-
 /* Route whose prefix matches path[0..len) longest, or -1. */
 int px_route_match(const char *path, size_t len);
 

@@ -1,6 +1,7 @@
 /*
  * pair.h - a connection pair: its ends, their flows and its states;
- * shared by the loop (proxy.c) and the relay (relay.c) only.
+ * shared by the loop (proxy.c), the states up to the 101 (upgrade.c),
+ * the relay (relay.c) and the buffers (flow.c) only.
  */
 #ifndef WSPROXY_PAIR_H
 #define WSPROXY_PAIR_H
@@ -70,6 +71,17 @@ struct flow {
 	uint64_t	 messages;	/* complete data messages */
 };
 
+/*
+ * Bytes wsproxy itself writes to an end: the upgrade request to the
+ * upstream, its own HTTP answers to the client.  A pool buffer while
+ * they are in flight; [start, end) is still to be written.
+ */
+struct output {
+	uint8_t		*buf;
+	uint32_t	 start;
+	uint32_t	 end;
+};
+
 struct end {
 	int		 fd;
 	struct tls_conn	*tls;
@@ -82,6 +94,7 @@ struct end {
 	uint8_t		 sent_close;	/* a close frame to this end was written */
 	uint8_t		 shut;		/* shutdown(SHUT_WR) done */
 	struct flow	 in;		/* bytes read from this end */
+	struct output	 out;		/* bytes wsproxy writes to this end */
 };
 
 struct pair {
@@ -138,14 +151,69 @@ end_write(struct end *e, const void *buf, size_t len)
 	return io_write(e->fd, e->tls, buf, len);
 }
 
-/* proxy.c */
+/* ------------------------------------------------------------------ */
+/* flow.c: the buffer pool, flows and outputs                          */
+/* ------------------------------------------------------------------ */
+
 extern uint8_t px_scratch[64 * 1024];	/* sink for bytes that are dropped */
+
+/* Reserve n buffers of px_cfg.buf_size (untouched ones cost nothing). */
+int pool_init(uint32_t n);
+
+/* Buffers handed out now. */
+uint32_t pool_in_use(void);
 
 /* Take a pool buffer for f if it has none: 0, or -1 if the pool is dry. */
 int flow_buf(struct flow *f);
 
 /* Give f's buffer back to the pool and reset its offsets. */
 void flow_release(struct flow *f);
+
+/* flow_fill() results besides bytes read and PX_IO_* */
+#define FILL_FULL (-4)		/* the flow already holds limit bytes */
+#define FILL_NOBUF (-5)		/* the pool is dry */
+
+/*
+ * Read what e has into its flow e->in, until the flow holds limit
+ * bytes: the one read helper of every state that reads heads or frames,
+ * so the rule of when a read has drained the socket lives here once.
+ * Returns bytes read (> 0), PX_IO_AGAIN (nothing now: not readable,
+ * would block, or p's turn is over and it is queued), FILL_FULL,
+ * FILL_NOBUF, PX_IO_CLOSED or PX_IO_ERROR.  An empty flow gives its
+ * buffer back.
+ */
+ssize_t flow_fill(struct pair *p, struct end *e, size_t limit);
+
+/* Read what e sends and drop it: > 0, PX_IO_AGAIN as above, or the end. */
+ssize_t flow_drop(struct pair *p, struct end *e);
+
+/* Write f's ready bytes [start, ready) to dst: 1 on progress.  A flow
+ * with nothing left gives its buffer back; dst->dead on an error. */
+int flow_send(struct flow *f, struct end *dst);
+
+/* A pool buffer for e's output (cleared), or NULL if the pool is dry. */
+uint8_t *output_buf(struct end *e);
+
+/* Write e's output: 1 when all is out (the buffer goes back), 0 when
+ * e cannot take more now, -1 when e failed. */
+int output_write(struct end *e);
+
+/* Give e's output buffer back, written or not. */
+void output_release(struct end *e);
+
+/* ------------------------------------------------------------------ */
+/* proxy.c: the slab, its states, the loop                             */
+/* ------------------------------------------------------------------ */
+
+/* An fd was opened (sock_new), or is closed: the accept budget. */
+void px_fd_opened(void);
+void px_fd_close(int fd);
+
+/* Register an end's fd with the poller for p: 0, or -1. */
+int pair_watch(struct pair *p, struct end *e);
+
+/* May one more pair connect to an upstream (--max-conns)? */
+int pair_may_connect(void);
 
 /* Close an end's socket (its flow stays for what it still holds). */
 void end_close(struct end *e);
@@ -193,13 +261,33 @@ turn_over(struct pair *p)
 	return 1;
 }
 
-/* relay.c */
+/* ------------------------------------------------------------------ */
+/* upgrade.c: the states up to PAIR_OPEN                               */
+/* ------------------------------------------------------------------ */
+
+/* Start-up: the scratch a request's target is normalised into. */
+int upgrade_init(void);
+
+/* One function per state: run after an event, they do what the state
+ * can do now and move the pair on. */
+void request_run(struct pair *p);	/* PAIR_REQUEST */
+void connect_run(struct pair *p);	/* PAIR_CONNECT */
+void upgrade_run(struct pair *p);	/* PAIR_UPGRADE */
+void response_run(struct pair *p);	/* PAIR_RESPONSE */
+void reject_run(struct pair *p);	/* PAIR_REJECT */
+void linger_run(struct pair *p);	/* PAIR_LINGER */
+
+/* Answer the client with wsproxy's own status and close (wsproxy(1)
+ * HANDSHAKE); version: 426 with Sec-WebSocket-Version. */
+void pair_reject(struct pair *p, unsigned status, int version,
+    const char *why);
+
+/* ------------------------------------------------------------------ */
+/* relay.c: frames between the open ends                               */
+/* ------------------------------------------------------------------ */
 
 /* Seed the generator of the mask keys wsproxy's own frames use. */
 void relay_init(void);
-
-/* Write f's ready bytes (and any close of ours) to dst; 1 on progress. */
-int flow_write(struct flow *f, struct end *dst);
 
 /* Walk the frames read from 'from', moving 'ready'; -1 after a protocol
  * error was handled (the pair is then closing). */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "sock.h"
 
 
 /* ------------------------------------------------------------------ */
@@ -40,7 +41,6 @@
 
 #define PX_LINGER_MS 1000	/* drain time after an error response */
 #define PX_ACCEPT_RETRY_MS 100	/* retry accept() this soon after EMFILE */
-#define PX_MAX_INTERIM 8	/* 1xx answers skipped before the upstream's 101 */
 
 #define cfg px_cfg
 
@@ -85,25 +85,19 @@ static uint64_t accept_retry_at;
 static uint64_t fd_limit;		/* RLIMIT_NOFILE; 0: not checked */
 static uint64_t fds_open;		/* counted from start-up on */
 
-static void
-fd_close(int fd)
+void
+px_fd_opened(void)
+{
+	fds_open++;
+}
+
+void
+px_fd_close(int fd)
 {
 	close(fd);
 	fds_open--;
 }
 
-/* Buffer pool: pool_n buffers of cfg.buf_size, reserved with mmap so
- * untouched ones cost no memory; a LIFO free stack keeps the hot ones. */
-static uint8_t *pool_mem;
-static uint32_t *pool_free;
-static uint32_t pool_nfree;
-
-uint8_t px_scratch[64 * 1024];
-
-/* Where a request's normalised target is written while it is checked:
- * twice the longest head (see hs_check_request()), from start-up. */
-static char *target_scratch;
-static size_t target_scratch_len;
 
 /* ------------------------------------------------------------------ */
 /* Logging                                                             */
@@ -272,225 +266,6 @@ runq_run(void)
 }
 
 /* ------------------------------------------------------------------ */
-/* Buffer pool                                                         */
-/* ------------------------------------------------------------------ */
-
-static int
-pool_init(uint32_t n)
-{
-	uint32_t i;
-
-	pool_mem = mmap(NULL, (size_t)n * cfg.buf_size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pool_mem == MAP_FAILED)
-		return -1;
-	pool_free = calloc(n, sizeof(*pool_free));
-	if (pool_free == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		pool_free[i] = n - 1 - i;
-	pool_nfree = n;
-	return 0;
-}
-
-/* A buffer for f, if it has none.  The pool has two per slot, so this
- * cannot run dry; the check is for the invariant's sake. */
-int
-flow_buf(struct flow *f)
-{
-	if (f->buf != NULL)
-		return 0;
-	if (pool_nfree == 0)
-		return -1;
-	f->buf = pool_mem + (size_t)pool_free[--pool_nfree] * cfg.buf_size;
-	f->start = f->ready = f->scan = f->end = 0;
-	return 0;
-}
-
-void
-flow_release(struct flow *f)
-{
-	if (f->buf == NULL)
-		return;
-	pool_free[pool_nfree++] =
-	    (uint32_t)((size_t)(f->buf - pool_mem) / cfg.buf_size);
-	f->buf = NULL;
-	f->start = f->ready = f->scan = f->end = 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* I/O helpers: tri-state results, errno stays here                    */
-/* ------------------------------------------------------------------ */
-
-/*
- * New sockets are non-blocking and close-on-exec; where the kernel can
- * do that in the socket()/accept4() call itself, it saves two syscalls
- * per connection.
- */
-#ifdef SOCK_NONBLOCK
-#define PX_SOCK_FLAGS (SOCK_NONBLOCK | SOCK_CLOEXEC)
-
-static int
-new_socket(int family)
-{
-	return socket(family, SOCK_STREAM | PX_SOCK_FLAGS, 0);
-}
-
-static int
-accept_socket(int lfd, struct sockaddr *sa, socklen_t *len)
-{
-	return accept4(lfd, sa, len, PX_SOCK_FLAGS);
-}
-#else
-static int
-set_flags(int fd)
-{
-	int fl;
-
-	if (fd < 0)
-		return fd;
-	fl = fcntl(fd, F_GETFL);
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-new_socket(int family)
-{
-	return set_flags(socket(family, SOCK_STREAM, 0));
-}
-
-static int
-accept_socket(int lfd, struct sockaddr *sa, socklen_t *len)
-{
-	return set_flags(accept(lfd, sa, len));
-}
-#endif
-
-static void
-set_nodelay(int fd)
-{
-	int one = 1;
-
-	/* WebSocket messages are small and latency-bound. */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-/*
- * TCP keepalive (wsproxy(1) SECURITY): a peer that vanished without a
- * FIN or reset (a NAT dropped it, a host lost power) is found after
- * --tcp-keepalive seconds of silence plus six probes SECS/6 apart,
- * about 2 x SECS, instead of never.  Accepted sockets inherit it from
- * the listener on Linux.
- */
-void
-px_keepalive(int fd)
-{
-	int on = 1, idle, intvl, count = 6;
-
-	if (cfg.tcp_keepalive == 0)
-		return;
-	idle = (int)cfg.tcp_keepalive;
-	intvl = idle / 6 > 0 ? idle / 6 : 1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
-#ifdef TCP_KEEPIDLE
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
-#endif
-#ifdef TCP_KEEPINTVL
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
-#endif
-#ifdef TCP_KEEPCNT
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
-#endif
-	(void)intvl;
-	(void)count;
-}
-
-static const char *
-addr_text(const struct sockaddr *sa, char *out, size_t len)
-{
-	char host[INET6_ADDRSTRLEN];
-	unsigned port;
-
-	host[0] = '\0';
-	/* Every caller passes an address filled in by accept(). */
-	if (sa->sa_family == AF_INET) {	/* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
-		port = ntohs(in->sin_port);
-		snprintf(out, len, "%s:%u", host, port);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
-		port = ntohs(in6->sin6_port);
-		snprintf(out, len, "[%s]:%u", host, port);
-	} else {
-		snprintf(out, len, "?");
-	}
-	return out;
-}
-
-/*
- * Keep the client's address; an IPv4 client of a dual-stack listener
- * ("::ffff:192.0.2.1") is kept as the IPv4 address it is, so logs and
- * X-Forwarded-For say 192.0.2.1 (wsproxy(1) SECURITY).
- */
-static void
-peer_set(struct pair *p, const struct sockaddr_storage *ss, socklen_t sl)
-{
-	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
-
-	memset(&p->peer, 0, sizeof(p->peer));
-	/* ss was filled in by accept(); the analyzer cannot see that. */
-	if (ss->ss_family == AF_INET6 &&	/* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
-	    IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-		struct sockaddr_in in4;
-
-		memset(&in4, 0, sizeof(in4));
-		in4.sin_family = AF_INET;
-		in4.sin_port = in6->sin6_port;
-		memcpy(&in4.sin_addr, &in6->sin6_addr.s6_addr[12], 4);
-		memcpy(&p->peer, &in4, sizeof(in4));
-		return;
-	}
-	memcpy(&p->peer, ss, sl < sizeof(p->peer) ? sl : sizeof(p->peer));
-}
-
-/* The client's IP alone, for X-Forwarded-For. */
-static size_t
-peer_ip(const struct pair *p, char *out, size_t len)
-{
-	const struct sockaddr *sa = (const struct sockaddr *)&p->peer;
-
-	if (sa->sa_family == AF_INET) {
-		/* By hand: inet_ntop() goes through sprintf (1k instructions
-		 * per handshake in callgrind). */
-		const uint8_t *a = (const uint8_t *)
-		    &((const struct sockaddr_in *)sa)->sin_addr;
-		size_t n = 0;
-		int i;
-
-		if (len < INET_ADDRSTRLEN)
-			return 0;
-		for (i = 0; i < 4; i++) {
-			if (a[i] >= 100)
-				out[n++] = (char)('0' + a[i] / 100);
-			if (a[i] >= 10)
-				out[n++] = (char)('0' + a[i] / 10 % 10);
-			out[n++] = (char)('0' + a[i] % 10);
-			out[n++] = i < 3 ? '.' : '\0';
-		}
-		return n - 1;
-	} else
-		inet_ntop(AF_INET6, &p->peer.sin6_addr, out, (socklen_t)len);
-	return strlen(out);
-}
-
-/* ------------------------------------------------------------------ */
 /* Slab                                                                */
 /* ------------------------------------------------------------------ */
 
@@ -503,6 +278,18 @@ end_data(const struct pair *p, const struct end *e)
 
 	return ((uint64_t)(p->gen & 0x7fffffffU) << 32) | (idx << 1) |
 	    (e == &p->upstream ? 1U : 0U);
+}
+
+int
+pair_watch(struct pair *p, struct end *e)
+{
+	return ev_add(e->fd, end_data(p, e));
+}
+
+int
+pair_may_connect(void)
+{
+	return pairs_counted < cfg.max_conns;
 }
 
 static struct pair *
@@ -549,7 +336,7 @@ end_close(struct end *e)
 	if (e->fd >= 0) {
 		tls_close(e->tls);
 		e->tls = NULL;
-		fd_close(e->fd);
+		px_fd_close(e->fd);
 		e->fd = -1;
 	}
 	/* The flow stays: bytes read from this end may still be on their
@@ -574,7 +361,7 @@ pair_close(struct pair *p, const char *why)
 	if (cfg.log_level < (int)(why != NULL || p->status >= 500 ?
 	    PX_LOG_WARN : PX_LOG_INFO))
 		goto done;
-	addr_text((const struct sockaddr *)&p->peer, addr, sizeof(addr));
+	sock_addr_text((const struct sockaddr *)&p->peer, addr, sizeof(addr));
 	if (p->state == PAIR_OPEN || p->state == PAIR_CLOSING)
 		px_log(why ? PX_LOG_WARN : PX_LOG_INFO,
 		    "event=close client=%s route=%s upstream=%s duration_ms=%llu"
@@ -605,13 +392,14 @@ done:
 	end_close(&p->client);
 	flow_release(&p->upstream.in);
 	flow_release(&p->client.in);
+	output_release(&p->upstream);
+	output_release(&p->client);
 	slab_put(p);
 	/* A slot and two fds are free: accept() may work again. */
 	if (accept_paused)
 		accept_retry_at = now_ms;
 }
 
-static void reject_run(struct pair *);
 
 /* ------------------------------------------------------------------ */
 /* State changes: the only place p->state is written after accept      */
@@ -640,586 +428,6 @@ pair_set_state(struct pair *p, enum pair_state s)
 	}
 	p->state = (uint8_t)s;
 	timer_set(p, (enum timer_kind)timer_of[s]);
-}
-
-/* ------------------------------------------------------------------ */
-/* Our own HTTP answers (wsproxy(1) HANDSHAKE)                        */
-/* ------------------------------------------------------------------ */
-
-/*
- * Answer the client with our own status and close: the response is
- * written from the (now unused) upstream flow's buffer.
- */
-static void
-pair_reject(struct pair *p, unsigned status, int version, const char *why)
-{
-	struct flow *out = &p->upstream.in;
-
-	end_close(&p->upstream);
-	flow_release(out);
-	flow_release(&p->client.in);
-	p->status = (uint16_t)status;
-	p->why = why;
-	p->failed_in = p->state;
-	if (flow_buf(out) < 0) {
-		pair_close(p, why);
-		return;
-	}
-	out->end = out->ready = out->scan = (uint32_t)hs_error(
-	    (char *)out->buf, cfg.buf_size, status, version);
-	out->sealed = 1;
-	pair_set_state(p, PAIR_REJECT);
-	p->client.writable = 1;		/* nothing was written to it yet */
-	reject_run(p);
-}
-
-/*
- * Replace the head at the front of f (head_len bytes) by new[0..len),
- * keeping what followed it.  Returns -1 if it does not fit.
- */
-static int
-replace_head(struct flow *f, size_t head_len, const char *new, size_t len)
-{
-	size_t rest = f->end - head_len;
-
-	if (len + rest > cfg.buf_size)
-		return -1;
-	memmove(f->buf + len, f->buf + head_len, rest);
-	memcpy(f->buf, new, len);
-	f->end = (uint32_t)(len + rest);
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* PAIR_REQUEST: the client's request head (wsproxy(1) HANDSHAKE)     */
-/* ------------------------------------------------------------------ */
-
-static void connect_start(struct pair *);
-
-static void
-request_run(struct pair *p)
-{
-	struct end *c = &p->client;
-	struct flow *f = &c->in;
-	struct http_head h;
-	struct hs_request rq;
-	const char *why = NULL;
-	size_t limit = cfg.max_header_bytes + 1;
-	char ip[INET6_ADDRSTRLEN];
-	unsigned status;
-	int n, version;
-	size_t len;
-	ssize_t r;
-
-	for (;;) {
-		if (!c->readable)
-			return;
-		if (flow_buf(f) < 0) {
-			pair_close(p, "no buffer");
-			return;
-		}
-		if (f->end >= limit) {
-			pair_reject(p, 431, 0, "request head too large");
-			return;
-		}
-		r = end_read(c, f->buf + f->end, limit - f->end);
-		if (r == PX_IO_AGAIN) {
-			c->readable = 0;
-			if (f->end == 0)
-				flow_release(f);	/* nothing in flight */
-			return;
-		}
-		if (r < 0) {
-			why = c->tls != NULL ? tls_error(c->tls, NULL, 0) : NULL;
-			pair_close(p, why ? why : "client closed before its request");
-			return;
-		}
-		if ((size_t)r < limit - f->end && !c->hup && c->tls == NULL)
-			c->readable = 0;	/* drained: see flow_read() */
-		f->end += (uint32_t)r;
-		/* f->scan is the end-finder's position during this state. */
-		{
-			size_t scan = f->scan;
-			int done = http_head_end((const char *)f->buf, f->end,
-			    &scan);
-
-			f->scan = (uint32_t)scan;
-			if (done)
-				break;
-		}
-	}
-	n = http_parse_request((const char *)f->buf, f->end, &h);
-	if (n == HTTP_TOO_MANY || (n > 0 && (size_t)n > cfg.max_header_bytes)) {
-		pair_reject(p, 431, 0, "request head too large");
-		return;
-	}
-	if (n < 0) {
-		pair_reject(p, 400, 0, "malformed request head");
-		return;
-	}
-	status = hs_check_request(&h, target_scratch, target_scratch_len, &rq,
-	    &version, &why);
-	p->route = (uint8_t)(rq.route ? rq.route - cfg.route : 0);
-	if (status != 0) {
-		pair_reject(p, status, version, why);
-		return;
-	}
-	if (pairs_counted >= cfg.max_conns) {
-		pair_reject(p, 503, 0, "no free slot");
-		return;
-	}
-	p->head_len = (uint32_t)n;
-	f->scan = 0;
-	/* The upgrade request is built now, while the head is parsed, so
-	 * it need not be parsed again; it waits in the upstream flow. */
-	if (flow_buf(&p->upstream.in) < 0) {
-		pair_close(p, "no buffer");
-		return;
-	}
-	(void)peer_ip(p, ip, sizeof(ip));
-	len = hs_upstream_request(&rq, ip, cfg.listen[p->listener].tls,
-	    (char *)p->upstream.in.buf, cfg.buf_size);
-	if (len == 0) {
-		pair_reject(p, 431, 0, "request head too large for upstream");
-		return;
-	}
-	p->upstream.in.end = p->upstream.in.ready = p->upstream.in.scan =
-	    (uint32_t)len;
-	connect_start(p);
-}
-
-/* ------------------------------------------------------------------ */
-/* PAIR_CONNECT: TCP to the upstream, every resolved address in turn    */
-/* ------------------------------------------------------------------ */
-
-static void upgrade_run(struct pair *);
-static void tls_connect_run(struct pair *);
-
-static void
-connect_start(struct pair *p)
-{
-	const struct px_route *r = &cfg.route[p->route];
-	struct end *u = &p->upstream;
-	int fd;
-
-	for (; p->addr < r->naddr; p->addr++) {
-		const struct sockaddr *sa =
-		    (const struct sockaddr *)&r->addr[p->addr];
-
-		fd = new_socket(sa->sa_family);
-		if (fd < 0) {
-			/* Out of fds: no other address helps, and it is our
-			 * shortage, not the upstream's fault. */
-			pair_reject(p, 503, 0, "no file descriptor for the upstream");
-			return;
-		}
-		fds_open++;
-		set_nodelay(fd);
-		px_keepalive(fd);
-		if (connect(fd, sa, r->addr_len[p->addr]) < 0 &&
-		    errno != EINPROGRESS) {
-			px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
-			    " error=\"%s\"", r->uri, strerror(errno));
-			fd_close(fd);
-			continue;
-		}
-		u->fd = fd;
-		u->dead = 0;
-		u->readable = u->writable = u->hup = 0;
-		if (ev_add(fd, end_data(p, u)) < 0) {
-			fd_close(fd);
-			u->fd = -1;
-			break;
-		}
-		if (p->state != PAIR_CONNECT)
-			pair_set_state(p, PAIR_CONNECT);
-		return;
-	}
-	pair_reject(p, 502, 0, r->naddr == 0 ? "upstream name not resolved" :
-	    "upstream connect failed");
-}
-
-static void
-connect_run(struct pair *p)
-{
-	struct end *u = &p->upstream;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int err = 0;
-	socklen_t el = sizeof(err);
-
-	if (p->client.hup) {
-		pair_close(p, "client went away during the handshake");
-		return;
-	}
-	if (u->tls != NULL) {
-		tls_connect_run(p);
-		return;
-	}
-	if (!u->writable && !u->hup)
-		return;
-	/* A failed connect always comes with EPOLLERR/EPOLLHUP; a clean
-	 * EPOLLOUT needs no SO_ERROR call. */
-	if (u->hup)
-		(void)getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &el);
-	/* After a retry an edge of the previous socket may still be in
-	 * this batch: ask whether this one is connected yet. */
-	if (err == 0 && p->addr > 0 &&
-	    getpeername(u->fd, (struct sockaddr *)&ss, &sl) < 0) {
-		if (errno == ENOTCONN) {
-			/* Still in progress (a stale edge): wait. */
-			u->writable = 0;
-			return;
-		}
-		err = errno;
-	}
-	if (err != 0) {
-		px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
-		    " error=\"%s\"", cfg.route[p->route].uri, strerror(err));
-		fd_close(u->fd);
-		u->fd = -1;
-		p->addr++;
-		connect_start(p);
-		return;
-	}
-	if (cfg.route[p->route].tls) {
-		/* wss://: the TLS handshake is part of PAIR_CONNECT, under
-		 * --connect-timeout. */
-		u->tls = tls_client_new(u->fd, p->route);
-		if (u->tls == NULL) {
-			pair_reject(p, 502, 0, "TLS: cannot start a session");
-			return;
-		}
-		u->readable = u->writable = 1;
-		tls_connect_run(p);
-		return;
-	}
-	pair_set_state(p, PAIR_UPGRADE);
-	upgrade_run(p);
-}
-
-/* The upstream's TLS handshake; any failure is a 502 naming it. */
-static void
-tls_connect_run(struct pair *p)
-{
-	struct end *u = &p->upstream;
-	const char *why;
-	char detail[64];
-	int r;
-
-	if (!u->readable && !u->writable)
-		return;
-	r = tls_handshake(u->tls);
-	if (r == PX_IO_AGAIN) {
-		u->readable = u->writable = 0;
-		return;
-	}
-	if (r < 0) {
-		why = tls_error(u->tls, detail, sizeof(detail));
-		if (why == NULL)
-			why = "TLS: handshake failed";
-		px_log(PX_LOG_WARN, "event=tls_error side=upstream upstream=%s"
-		    " reason=\"%s\" %s", cfg.route[p->route].uri, why, detail);
-		pair_reject(p, 502, 0, why);
-		return;
-	}
-	u->readable = u->writable = 1;
-	pair_set_state(p, PAIR_UPGRADE);
-	upgrade_run(p);
-}
-
-/* ------------------------------------------------------------------ */
-/* PAIR_UPGRADE: our request out, the upstream's response head in      */
-/* ------------------------------------------------------------------ */
-
-static void response_start(struct pair *, const struct http_head *, size_t);
-static void response_run(struct pair *);
-static void linger_run(struct pair *);
-static void open_start(struct pair *, const struct http_head *,
-    const struct http_head *, size_t);
-
-/* The client's request head, parsed again (it stays in its buffer until
- * the client has its 101; re-parsing beats keeping 3 KiB per pair). */
-static void
-client_head(struct pair *p, struct http_head *h)
-{
-	(void)http_parse_request((const char *)p->client.in.buf, p->head_len,
-	    h);
-}
-
-static void
-upgrade_run(struct pair *p)
-{
-	struct end *u = &p->upstream;
-	struct flow *f = &u->in;
-	struct http_head req, res;
-	size_t scan;
-	ssize_t r;
-	int done;
-
-	if (p->client.hup) {
-		pair_close(p, "client went away during the handshake");
-		return;
-	}
-	if (!p->request_sent) {
-		/* The request was built by request_run(), see there. */
-		(void)flow_write(f, u);
-		if (u->dead) {
-			pair_reject(p, 502, 0, "upstream write failed");
-			return;
-		}
-		if (f->buf != NULL)
-			return;		/* not all written yet */
-		p->request_sent = 1;
-		/* No read yet: the response's edge sets u->readable. */
-	}
-	for (;;) {
-		if (f->end > 0) {
-			scan = f->scan;
-			done = http_head_end((const char *)f->buf, f->end, &scan);
-			f->scan = (uint32_t)scan;
-		} else
-			done = 0;
-		if (done) {
-			r = http_parse_response((const char *)f->buf, f->end,
-			    &res);
-			if (r < 0) {
-				pair_reject(p, 502, 0,
-				    "malformed upstream response");
-				return;
-			}
-			if (res.status >= 200 || res.status == 101)
-				break;
-			/* 100, 102, 103...: interim, the answer follows
-			 * (wsproxy(1) HANDSHAKE).  Bounded, so that an
-			 * upstream cannot keep the pair here forever. */
-			if (++p->interim > PX_MAX_INTERIM) {
-				pair_reject(p, 502, 0,
-				    "too many interim upstream responses");
-				return;
-			}
-			memmove(f->buf, f->buf + r, f->end - (size_t)r);
-			f->end -= (uint32_t)r;
-			f->scan = 0;
-			continue;
-		}
-		if (!u->readable)
-			return;
-		if (flow_buf(f) < 0) {
-			pair_close(p, "no buffer");
-			return;
-		}
-		if (f->end == cfg.buf_size) {
-			pair_reject(p, 502, 0, "upstream response head too large");
-			return;
-		}
-		r = end_read(u, f->buf + f->end, cfg.buf_size - f->end);
-		if (r == PX_IO_AGAIN) {
-			u->readable = 0;
-			if (f->end == 0)
-				flow_release(f);
-			return;
-		}
-		if (r < 0) {
-			pair_reject(p, 502, 0, "upstream closed during upgrade");
-			return;
-		}
-		if ((size_t)r < cfg.buf_size - f->end && !u->hup && u->tls == NULL)
-			u->readable = 0;	/* drained: see flow_read() */
-		f->end += (uint32_t)r;
-	}
-	f->scan = 0;
-	if (res.status != 101) {
-		response_start(p, &res, (size_t)r);
-		return;
-	}
-	client_head(p, &req);
-	open_start(p, &req, &res, (size_t)r);
-}
-
-/* ------------------------------------------------------------------ */
-/* PAIR_RESPONSE: the upstream said no; its answer goes to the client   */
-/* ------------------------------------------------------------------ */
-
-static char head_out[16384];	/* heads wsproxy writes for the client */
-
-static void
-response_start(struct pair *p, const struct http_head *res, size_t head_len)
-{
-	struct flow *f = &p->upstream.in;
-	size_t n, body;
-	const char *why;
-
-	why = hs_passthrough(res, &cfg.route[p->route], head_out,
-	    sizeof(head_out), &n, &p->body_left);
-	if (why != NULL) {
-		pair_reject(p, 502, 0, why);
-		return;
-	}
-	if (n == 0 || replace_head(f, head_len, head_out, n) < 0) {
-		pair_reject(p, 502, 0, "upstream response head too large");
-		return;
-	}
-	p->status = (uint16_t)res->status;
-	body = f->end - n;
-	if (body > p->body_left) {
-		f->end = (uint32_t)(n + p->body_left);
-		body = (size_t)p->body_left;
-	}
-	if (p->body_left != UINT64_MAX)
-		p->body_left -= body;
-	f->start = 0;
-	f->ready = f->scan = f->end;
-	p->why = "upstream refused the upgrade";
-	p->failed_in = p->state;
-	pair_set_state(p, PAIR_RESPONSE);
-	p->client.writable = 1;		/* nothing was written to it yet */
-	response_run(p);
-}
-
-static void
-response_run(struct pair *p)
-{
-	struct end *u = &p->upstream, *c = &p->client;
-	struct flow *f = &u->in;
-	ssize_t r;
-	size_t room;
-
-	for (;;) {
-		(void)flow_write(f, c);
-		if (c->dead) {
-			pair_close(p, "client went away");
-			return;
-		}
-		if (f->buf != NULL && f->start < f->ready)
-			return;		/* wait for the client to take it */
-		if (p->body_left == 0 || u->dead || u->eof) {
-			/* All passed on: close like any error answer. */
-			end_close(u);
-			tls_shutdown(c->fd, c->tls);
-			pair_set_state(p, PAIR_LINGER);
-			c->readable = 1;
-			linger_run(p);
-			return;
-		}
-		if (!u->readable)
-			return;
-		if (turn_over(p))
-			return;
-		if (flow_buf(f) < 0)
-			return;
-		room = cfg.buf_size - f->end;
-		if (room > p->body_left)
-			room = (size_t)p->body_left;
-		r = end_read(u, f->buf + f->end, room);
-		if (r == PX_IO_AGAIN) {
-			u->readable = 0;
-			if (f->end == f->start)
-				flow_release(f);
-			return;
-		}
-		if (r <= 0) {
-			u->eof = 1;
-			continue;
-		}
-		turn_spend((size_t)r);
-		f->end += (uint32_t)r;
-		f->ready = f->scan = f->end;
-		if (p->body_left != UINT64_MAX)
-			p->body_left -= (uint64_t)r;
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* PAIR_REJECT and PAIR_LINGER: our answer out, then a gentle close     */
-/* ------------------------------------------------------------------ */
-
-static void
-linger_run(struct pair *p)
-{
-	struct end *c = &p->client;
-	ssize_t r;
-
-	for (;;) {
-		if (turn_over(p))
-			return;
-		r = end_read(c, px_scratch, sizeof(px_scratch));
-		if (r == PX_IO_AGAIN) {
-			c->readable = 0;
-			return;
-		}
-		if (r < 0) {
-			pair_close(p, NULL);
-			return;
-		}
-		turn_spend((size_t)r);
-	}
-}
-
-static void
-reject_run(struct pair *p)
-{
-	struct end *c = &p->client;
-
-	(void)flow_write(&p->upstream.in, c);
-	if (c->dead) {
-		pair_close(p, NULL);
-		return;
-	}
-	if (p->upstream.in.buf != NULL)
-		return;
-	/* Sent.  A FIN after it, then drain what the client still sends,
-	 * so closing does not turn into a reset that eats the answer. */
-	tls_shutdown(c->fd, c->tls);
-	pair_set_state(p, PAIR_LINGER);
-	c->readable = 1;
-	linger_run(p);
-}
-
-/* ------------------------------------------------------------------ */
-/* From the upstream's 101 to PAIR_OPEN                                */
-/* ------------------------------------------------------------------ */
-
-static void
-open_start(struct pair *p, const struct http_head *req,
-    const struct http_head *res, size_t head_len)
-{
-	struct flow *fu = &p->upstream.in, *fc = &p->client.in;
-	const char *why;
-	int deflate;
-	size_t n;
-
-	why = hs_check_response(req, res, &deflate);
-	if (why != NULL) {
-		pair_reject(p, 502, 0, why);
-		return;
-	}
-	n = hs_client_101(res, head_out, sizeof(head_out));
-	if (n == 0 || replace_head(fu, head_len, head_out, n) < 0) {
-		pair_reject(p, 502, 0, "upstream response head too large");
-		return;
-	}
-	fu->start = 0;
-	fu->ready = fu->scan = (uint32_t)n;
-	/* The client's head is done with; frames it sent early stay. */
-	fc->start = fc->ready = fc->scan = p->head_len;
-	if (fc->start == fc->end)
-		flow_release(fc);
-	/* Frame bytes that came in the same reads as the heads count too. */
-	fc->bytes += fc->end - fc->start;
-	fu->bytes += fu->end - fu->scan;
-	fc->ws.must_mask = 1;
-	fu->ws.must_mask = 0;
-	fc->ws.deflate = fu->ws.deflate = (uint8_t)deflate;
-	p->status = 101;
-	p->client.writable = 1;		/* nothing was written to it yet */
-	/* client.readable is still 1 if bytes followed its head unread
-	 * (request_run stops at the head); else its next edge sets it. */
-	pair_set_state(p, PAIR_OPEN);
-	if (fc->buf != NULL)
-		flow_scan(p, &p->client);
-	flow_scan(p, &p->upstream);
-	relay_run(p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1299,7 +507,7 @@ reject_full(int fd)
 	r = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)r;
 	shutdown(fd, SHUT_WR);
-	fd_close(fd);
+	px_fd_close(fd);
 }
 
 static void
@@ -1325,7 +533,7 @@ accept_run(int li)
 			return;
 		}
 		sl = sizeof(ss);
-		fd = accept_socket(l->fd, (struct sockaddr *)&ss, &sl);
+		fd = sock_accept(l->fd, (struct sockaddr *)&ss, &sl);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -1352,25 +560,25 @@ accept_run(int li)
 			char a[64];
 
 			px_log(PX_LOG_WARN, "event=reject client=%s status=503"
-			    " reason=\"no free slot\"", addr_text(
+			    " reason=\"no free slot\"", sock_addr_text(
 			    (struct sockaddr *)&ss, a, sizeof(a)));
 			if (l->tls)
-				fd_close(fd);	/* no TLS state to answer with */
+				px_fd_close(fd);	/* no TLS state to answer with */
 			else
 				reject_full(fd);
 			continue;
 		}
 #ifndef __linux__
-		set_nodelay(fd);	/* Linux: inherited from the listener */
-		px_keepalive(fd);
+		sock_nodelay(fd);	/* Linux: inherited from the listener */
+		sock_keepalive(fd, cfg.tcp_keepalive);
 #endif
-		peer_set(p, &ss, sl);
+		sock_peer(&p->peer, &ss, sl);
 		p->client.fd = fd;
 		p->listener = (uint8_t)li;
 		p->started = now_ms;
-		if (ev_add(fd, end_data(p, &p->client)) < 0 || (l->tls &&
+		if (pair_watch(p, &p->client) < 0 || (l->tls &&
 		    (p->client.tls = tls_server_new(fd)) == NULL)) {
-			fd_close(fd);
+			px_fd_close(fd);
 			p->client.fd = -1;
 			slab_put(p);
 			continue;
@@ -1494,9 +702,7 @@ slab_init(void)
 	slab_size = n;
 	slab = calloc(n, sizeof(*slab));
 	slab_free = calloc(n, sizeof(*slab_free));
-	target_scratch_len = 2 * (cfg.max_header_bytes + 2);
-	target_scratch = malloc(target_scratch_len);
-	if (slab == NULL || slab_free == NULL || target_scratch == NULL ||
+	if (slab == NULL || slab_free == NULL || upgrade_init() < 0 ||
 	    pool_init(2 * n) < 0 ||
 	    tls_pool_init(n) < 0) {
 		fprintf(stderr, "wsproxy: cannot allocate %u pairs\n", n);

@@ -28,8 +28,9 @@
 /* Writing a flow to its destination                                   */
 /* ------------------------------------------------------------------ */
 
-/* Returns 1 if anything was written. */
-int
+/* Write f's ready bytes, then any close of ours, to dst; 1 if anything
+ * was written. */
+static int
 flow_write(struct flow *f, struct end *dst)
 {
 	int progress = 0;
@@ -354,24 +355,18 @@ static int
 flow_read(struct pair *p, struct end *from)
 {
 	struct flow *f = &from->in;
-	size_t room;
 	ssize_t n;
 
 	if (!from->readable || from->dead || from->eof)
 		return 0;
-	if (turn_over(p))
-		return 0;	/* the others first, see pair_yield() */
 	if (from->got_close || f->discard) {
 		/* Drain and drop until the peer closes its side. */
-		n = end_read(from, px_scratch, sizeof(px_scratch));
-		if (n > 0) {
-			turn_spend((size_t)n);
+		n = flow_drop(p, from);
+		if (n > 0)
 			return 1;
-		}
 	} else {
-		if (flow_buf(f) < 0)
-			return 0;
-		if (f->end == px_cfg.buf_size && f->start > 0) {
+		if (f->buf != NULL && f->end == px_cfg.buf_size &&
+		    f->start > 0) {
 			/* Make room: move unwritten bytes to the front. */
 			memmove(f->buf, f->buf + f->start, f->end - f->start);
 			f->ready -= f->start;
@@ -379,19 +374,9 @@ flow_read(struct pair *p, struct end *from)
 			f->end -= f->start;
 			f->start = 0;
 		}
-		room = px_cfg.buf_size - f->end;
-		if (room == 0)
-			return 0;	/* backpressure: stay readable */
-		n = end_read(from, f->buf + f->end, room);
+		n = flow_fill(p, from, px_cfg.buf_size);
 		if (n > 0) {
-			turn_spend((size_t)n);
-			f->end += (uint32_t)n;
 			f->bytes += (uint64_t)n;
-			/* A short read drained the socket: skip the read that
-			 * would only say EAGAIN, unless a hang-up came with the
-			 * event (the FIN is still to be read). */
-			if ((size_t)n < room && !from->hup && from->tls == NULL)
-				from->readable = 0;
 			pair_touch(p);
 			/* Write what became ready at once: most events move one
 			 * message one way, and this saves a turn of relay_run. */
@@ -399,13 +384,11 @@ flow_read(struct pair *p, struct end *from)
 				(void)flow_write(f, peer_of(p, from));
 			return 1;
 		}
-		if (f->end == f->start)
-			flow_release(f);
+		if (n == FILL_FULL || n == FILL_NOBUF)
+			return 0;	/* backpressure: stay readable */
 	}
-	if (n == PX_IO_AGAIN) {
-		from->readable = 0;
+	if (n == PX_IO_AGAIN)
 		return 0;
-	}
 	from->eof = 1;
 	if (n == PX_IO_ERROR)
 		from->dead = 1;

@@ -1,0 +1,43 @@
+/*
+ * sock.h - sockets (sock.c): non-blocking sockets in one call where the
+ * kernel allows, the options every connection gets, and addresses as
+ * text for logs and X-Forwarded-For.  errno stays behind these calls
+ * except where they return -1 like the system calls they wrap.
+ */
+#ifndef WSPROXY_SOCK_H
+#define WSPROXY_SOCK_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+/* A non-blocking, close-on-exec TCP socket; -1 with errno. */
+int sock_new(int family);
+
+/* accept() a non-blocking, close-on-exec client; -1 with errno. */
+int sock_accept(int lfd, struct sockaddr *sa, socklen_t *len);
+
+/* TCP_NODELAY: WebSocket messages are small and latency-bound. */
+void sock_nodelay(int fd);
+
+/*
+ * TCP keepalive (wsproxy(1) SECURITY): first probe after secs of
+ * silence, then six secs/6 apart, so a vanished peer is found in about
+ * 2 x secs.  0 leaves it off.
+ */
+void sock_keepalive(int fd, unsigned secs);
+
+/*
+ * An accepted address as the peer it is: an IPv4 client of a dual-stack
+ * listener ("::ffff:192.0.2.1") becomes the IPv4 address.
+ */
+void sock_peer(struct sockaddr_in6 *out, const struct sockaddr_storage *ss,
+    socklen_t len);
+
+/* "192.0.2.1:4000" or "[2001:db8::1]:4000" into out; out. */
+const char *sock_addr_text(const struct sockaddr *sa, char *out, size_t len);
+
+/* The IP alone ("192.0.2.1", "2001:db8::1") into out; its length. */
+size_t sock_ip_text(const struct sockaddr *sa, char *out, size_t len);
+
+#endif /* WSPROXY_SOCK_H */

@@ -1,0 +1,597 @@
+/*
+ * upgrade.c - a pair's states from accept to PAIR_OPEN (wsproxy(1)
+ * HANDSHAKE): the client's request head, the connect to the upstream
+ * (and its TLS handshake), the upgrade request out and the upstream's
+ * answer in, and wsproxy's own answers.
+ *
+ * The heads themselves are made and checked by handshake.c; this file
+ * moves them.  The client's head stays in its flow until the client has
+ * its 101 (re-parsing it beats keeping 3 KiB per pair); the upgrade
+ * request and wsproxy's own answers are written from the output of the
+ * end they go to; the upstream's answer is read into its flow and, once
+ * rewritten, passed on from there.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "handshake.h"
+#include "io.h"
+#include "log.h"
+#include "pair.h"
+#include "sock.h"
+#include "ws.h"
+
+#define cfg px_cfg
+
+#define PX_MAX_INTERIM 8	/* 1xx answers skipped before the upstream's 101 */
+
+/* Where a request's normalised target is written while it is checked:
+ * twice the longest head (see hs_check_request()), from start-up. */
+static char *target_scratch;
+static size_t target_scratch_len;
+
+static char head_out[16384];	/* heads wsproxy writes for the client */
+
+int
+upgrade_init(void)
+{
+	target_scratch_len = 2 * (cfg.max_header_bytes + 2);
+	target_scratch = malloc(target_scratch_len);
+	return target_scratch == NULL ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Our own HTTP answers                                                */
+/* ------------------------------------------------------------------ */
+
+void
+pair_reject(struct pair *p, unsigned status, int version, const char *why)
+{
+	struct end *c = &p->client;
+	uint8_t *buf;
+
+	end_close(&p->upstream);
+	output_release(&p->upstream);
+	flow_release(&p->upstream.in);
+	flow_release(&c->in);
+	p->status = (uint16_t)status;
+	p->why = why;
+	p->failed_in = p->state;
+	if ((buf = output_buf(c)) == NULL) {
+		pair_close(p, why);
+		return;
+	}
+	c->out.end = (uint32_t)hs_error((char *)buf, cfg.buf_size, status,
+	    version);
+	pair_set_state(p, PAIR_REJECT);
+	c->writable = 1;		/* nothing was written to it yet */
+	reject_run(p);
+}
+
+/*
+ * Replace the head at the front of f (head_len bytes) by new[0..len),
+ * keeping what followed it.  Returns -1 if it does not fit.
+ */
+static int
+replace_head(struct flow *f, size_t head_len, const char *new, size_t len)
+{
+	size_t rest = f->end - head_len;
+
+	if (len + rest > cfg.buf_size)
+		return -1;
+	memmove(f->buf + len, f->buf + head_len, rest);
+	memcpy(f->buf, new, len);
+	f->end = (uint32_t)(len + rest);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_REQUEST: the client's request head                             */
+/* ------------------------------------------------------------------ */
+
+static void connect_start(struct pair *);
+
+/* Read until the head is complete: 1, or 0 when the pair waits or ended. */
+static int
+request_head(struct pair *p)
+{
+	struct end *c = &p->client;
+	struct flow *f = &c->in;
+	const char *why;
+	size_t scan;
+	ssize_t r;
+
+	for (;;) {
+		r = flow_fill(p, c, cfg.max_header_bytes + 1);
+		if (r == PX_IO_AGAIN)
+			return 0;
+		if (r == FILL_NOBUF) {
+			pair_close(p, "no buffer");
+			return 0;
+		}
+		if (r == FILL_FULL) {
+			pair_reject(p, 431, 0, "request head too large");
+			return 0;
+		}
+		if (r < 0) {
+			why = c->tls != NULL ? tls_error(c->tls, NULL, 0) : NULL;
+			pair_close(p, why ? why :
+			    "client closed before its request");
+			return 0;
+		}
+		/* f->scan is the end-finder's position during this state. */
+		scan = f->scan;
+		r = http_head_end((const char *)f->buf, f->end, &scan);
+		f->scan = (uint32_t)scan;
+		if (r)
+			return 1;
+	}
+}
+
+void
+request_run(struct pair *p)
+{
+	struct flow *f = &p->client.in;
+	struct http_head h;
+	struct hs_request rq;
+	const char *why = NULL;
+	char ip[INET6_ADDRSTRLEN];
+	unsigned status;
+	int n, version;
+	uint8_t *buf;
+	size_t len;
+
+	if (!request_head(p))
+		return;
+	n = http_parse_request((const char *)f->buf, f->end, &h);
+	if (n == HTTP_TOO_MANY || (n > 0 && (size_t)n > cfg.max_header_bytes)) {
+		pair_reject(p, 431, 0, "request head too large");
+		return;
+	}
+	if (n < 0) {
+		pair_reject(p, 400, 0, "malformed request head");
+		return;
+	}
+	status = hs_check_request(&h, target_scratch, target_scratch_len, &rq,
+	    &version, &why);
+	p->route = (uint8_t)(rq.route ? rq.route - cfg.route : 0);
+	if (status != 0) {
+		pair_reject(p, status, version, why);
+		return;
+	}
+	if (!pair_may_connect()) {
+		pair_reject(p, 503, 0, "no free slot");
+		return;
+	}
+	p->head_len = (uint32_t)n;
+	f->scan = 0;
+	/* The upgrade request is built now, while the head is parsed, so
+	 * it need not be parsed again; it waits in the upstream's output. */
+	if ((buf = output_buf(&p->upstream)) == NULL) {
+		pair_close(p, "no buffer");
+		return;
+	}
+	(void)sock_ip_text((const struct sockaddr *)&p->peer, ip, sizeof(ip));
+	len = hs_upstream_request(&rq, ip, cfg.listen[p->listener].tls,
+	    (char *)buf, cfg.buf_size);
+	if (len == 0) {
+		pair_reject(p, 431, 0, "request head too large for upstream");
+		return;
+	}
+	p->upstream.out.end = (uint32_t)len;
+	connect_start(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_CONNECT: TCP to the upstream, every resolved address in turn    */
+/* ------------------------------------------------------------------ */
+
+static void tls_connect_run(struct pair *);
+
+static void
+connect_start(struct pair *p)
+{
+	const struct px_route *r = &cfg.route[p->route];
+	struct end *u = &p->upstream;
+	int fd;
+
+	for (; p->addr < r->naddr; p->addr++) {
+		const struct sockaddr *sa =
+		    (const struct sockaddr *)&r->addr[p->addr];
+
+		fd = sock_new(sa->sa_family);
+		if (fd < 0) {
+			/* Out of fds: no other address helps, and it is our
+			 * shortage, not the upstream's fault. */
+			pair_reject(p, 503, 0, "no file descriptor for the upstream");
+			return;
+		}
+		px_fd_opened();
+		sock_nodelay(fd);
+		sock_keepalive(fd, cfg.tcp_keepalive);
+		if (connect(fd, sa, r->addr_len[p->addr]) < 0 &&
+		    errno != EINPROGRESS) {
+			px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
+			    " error=\"%s\"", r->uri, strerror(errno));
+			px_fd_close(fd);
+			continue;
+		}
+		u->fd = fd;
+		u->dead = 0;
+		u->readable = u->writable = u->hup = 0;
+		if (pair_watch(p, u) < 0) {
+			px_fd_close(fd);
+			u->fd = -1;
+			break;
+		}
+		if (p->state != PAIR_CONNECT)
+			pair_set_state(p, PAIR_CONNECT);
+		return;
+	}
+	pair_reject(p, 502, 0, r->naddr == 0 ? "upstream name not resolved" :
+	    "upstream connect failed");
+}
+
+void
+connect_run(struct pair *p)
+{
+	struct end *u = &p->upstream;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int err = 0;
+	socklen_t el = sizeof(err);
+
+	if (p->client.hup) {
+		pair_close(p, "client went away during the handshake");
+		return;
+	}
+	if (u->tls != NULL) {
+		tls_connect_run(p);
+		return;
+	}
+	if (!u->writable && !u->hup)
+		return;
+	/* A failed connect always comes with EPOLLERR/EPOLLHUP; a clean
+	 * EPOLLOUT needs no SO_ERROR call. */
+	if (u->hup)
+		(void)getsockopt(u->fd, SOL_SOCKET, SO_ERROR, &err, &el);
+	/* After a retry an edge of the previous socket may still be in
+	 * this batch: ask whether this one is connected yet. */
+	if (err == 0 && p->addr > 0 &&
+	    getpeername(u->fd, (struct sockaddr *)&ss, &sl) < 0) {
+		if (errno == ENOTCONN) {
+			/* Still in progress (a stale edge): wait. */
+			u->writable = 0;
+			return;
+		}
+		err = errno;
+	}
+	if (err != 0) {
+		px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
+		    " error=\"%s\"", cfg.route[p->route].uri, strerror(err));
+		px_fd_close(u->fd);
+		u->fd = -1;
+		p->addr++;
+		connect_start(p);
+		return;
+	}
+	if (cfg.route[p->route].tls) {
+		/* wss://: the TLS handshake is part of PAIR_CONNECT, under
+		 * --connect-timeout. */
+		u->tls = tls_client_new(u->fd, p->route);
+		if (u->tls == NULL) {
+			pair_reject(p, 502, 0, "TLS: cannot start a session");
+			return;
+		}
+		u->readable = u->writable = 1;
+		tls_connect_run(p);
+		return;
+	}
+	pair_set_state(p, PAIR_UPGRADE);
+	upgrade_run(p);
+}
+
+/* The upstream's TLS handshake; any failure is a 502 naming it. */
+static void
+tls_connect_run(struct pair *p)
+{
+	struct end *u = &p->upstream;
+	const char *why;
+	char detail[64];
+	int r;
+
+	if (!u->readable && !u->writable)
+		return;
+	r = tls_handshake(u->tls);
+	if (r == PX_IO_AGAIN) {
+		u->readable = u->writable = 0;
+		return;
+	}
+	if (r < 0) {
+		why = tls_error(u->tls, detail, sizeof(detail));
+		if (why == NULL)
+			why = "TLS: handshake failed";
+		px_log(PX_LOG_WARN, "event=tls_error side=upstream upstream=%s"
+		    " reason=\"%s\" %s", cfg.route[p->route].uri, why, detail);
+		pair_reject(p, 502, 0, why);
+		return;
+	}
+	u->readable = u->writable = 1;
+	pair_set_state(p, PAIR_UPGRADE);
+	upgrade_run(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_UPGRADE: our request out, the upstream's response head in      */
+/* ------------------------------------------------------------------ */
+
+static void response_start(struct pair *, const struct http_head *, size_t);
+static void open_start(struct pair *, const struct http_head *,
+    const struct http_head *, size_t);
+
+/*
+ * The upstream's answer head, once complete: its length with res
+ * filled in, 0 while more bytes are needed or the pair has ended.
+ * Interim 1xx answers (100, 102, 103...) are dropped on the way
+ * (wsproxy(1) HANDSHAKE), at most PX_MAX_INTERIM of them, so that an
+ * upstream cannot keep the pair here.
+ */
+static size_t
+upgrade_head(struct pair *p, struct http_head *res)
+{
+	struct end *u = &p->upstream;
+	struct flow *f = &u->in;
+	size_t scan;
+	ssize_t r;
+
+	for (;;) {
+		scan = f->scan;
+		if (f->end > 0 && http_head_end((const char *)f->buf, f->end,
+		    &scan)) {
+			r = http_parse_response((const char *)f->buf, f->end,
+			    res);
+			if (r < 0) {
+				pair_reject(p, 502, 0,
+				    "malformed upstream response");
+				return 0;
+			}
+			if (res->status >= 200 || res->status == 101)
+				return (size_t)r;
+			if (++p->interim > PX_MAX_INTERIM) {
+				pair_reject(p, 502, 0,
+				    "too many interim upstream responses");
+				return 0;
+			}
+			memmove(f->buf, f->buf + r, f->end - (size_t)r);
+			f->end -= (uint32_t)r;
+			f->scan = 0;
+			continue;
+		}
+		f->scan = (uint32_t)scan;
+		r = flow_fill(p, u, cfg.buf_size);
+		if (r == PX_IO_AGAIN)
+			return 0;
+		if (r == FILL_NOBUF) {
+			pair_close(p, "no buffer");
+			return 0;
+		}
+		if (r == FILL_FULL) {
+			pair_reject(p, 502, 0, "upstream response head too large");
+			return 0;
+		}
+		if (r < 0) {
+			pair_reject(p, 502, 0, "upstream closed during upgrade");
+			return 0;
+		}
+	}
+}
+
+void
+upgrade_run(struct pair *p)
+{
+	struct end *u = &p->upstream;
+	struct http_head req, res;
+	size_t n;
+
+	if (p->client.hup) {
+		pair_close(p, "client went away during the handshake");
+		return;
+	}
+	/* The request first, whole (request_run() built it): the answer's
+	 * edge sets u->readable after that. */
+	switch (output_write(u)) {
+	case -1:
+		pair_reject(p, 502, 0, "upstream write failed");
+		return;
+	case 0:
+		return;
+	default:
+		break;
+	}
+	if ((n = upgrade_head(p, &res)) == 0)
+		return;
+	p->upstream.in.scan = 0;
+	if (res.status != 101) {
+		response_start(p, &res, n);
+		return;
+	}
+	/* The client's head, parsed again: it stayed in its buffer. */
+	(void)http_parse_request((const char *)p->client.in.buf, p->head_len,
+	    &req);
+	open_start(p, &req, &res, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_RESPONSE: the upstream said no; its answer goes to the client   */
+/* ------------------------------------------------------------------ */
+
+static void
+response_start(struct pair *p, const struct http_head *res, size_t head_len)
+{
+	struct flow *f = &p->upstream.in;
+	size_t n, body;
+	const char *why;
+
+	why = hs_passthrough(res, &cfg.route[p->route], head_out,
+	    sizeof(head_out), &n, &p->body_left);
+	if (why != NULL) {
+		pair_reject(p, 502, 0, why);
+		return;
+	}
+	if (n == 0 || replace_head(f, head_len, head_out, n) < 0) {
+		pair_reject(p, 502, 0, "upstream response head too large");
+		return;
+	}
+	p->status = (uint16_t)res->status;
+	body = f->end - n;
+	if (body > p->body_left) {
+		f->end = (uint32_t)(n + p->body_left);
+		body = (size_t)p->body_left;
+	}
+	if (p->body_left != UINT64_MAX)
+		p->body_left -= body;
+	f->start = 0;
+	f->ready = f->scan = f->end;
+	p->why = "upstream refused the upgrade";
+	p->failed_in = p->state;
+	pair_set_state(p, PAIR_RESPONSE);
+	p->client.writable = 1;		/* nothing was written to it yet */
+	response_run(p);
+}
+
+/* Answered: a FIN after it, then drain what the client still sends, so
+ * closing does not turn into a reset that eats the answer. */
+static void
+linger_start(struct pair *p)
+{
+	struct end *c = &p->client;
+
+	tls_shutdown(c->fd, c->tls);
+	pair_set_state(p, PAIR_LINGER);
+	c->readable = 1;
+	linger_run(p);
+}
+
+void
+response_run(struct pair *p)
+{
+	struct end *u = &p->upstream, *c = &p->client;
+	struct flow *f = &u->in;
+	size_t limit;
+	ssize_t r;
+
+	for (;;) {
+		(void)flow_send(f, c);
+		if (c->dead) {
+			pair_close(p, "client went away");
+			return;
+		}
+		if (f->start < f->ready)
+			return;		/* wait for the client to take it */
+		if (p->body_left == 0 || u->dead || u->eof) {
+			/* All passed on: close like any error answer. */
+			end_close(u);
+			linger_start(p);
+			return;
+		}
+		limit = cfg.buf_size;
+		if (p->body_left < limit - f->end)
+			limit = f->end + (size_t)p->body_left;
+		r = flow_fill(p, u, limit);
+		if (r == PX_IO_AGAIN || r == FILL_NOBUF || r == FILL_FULL)
+			return;
+		if (r < 0) {
+			u->eof = 1;
+			continue;
+		}
+		f->ready = f->scan = f->end;
+		if (p->body_left != UINT64_MAX)
+			p->body_left -= (uint64_t)r;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_REJECT and PAIR_LINGER: our answer out, then a gentle close     */
+/* ------------------------------------------------------------------ */
+
+void
+linger_run(struct pair *p)
+{
+	ssize_t r;
+
+	while ((r = flow_drop(p, &p->client)) > 0)
+		;
+	if (r != PX_IO_AGAIN)
+		pair_close(p, NULL);
+}
+
+void
+reject_run(struct pair *p)
+{
+	switch (output_write(&p->client)) {
+	case -1:
+		pair_close(p, NULL);
+		break;
+	case 1:
+		linger_start(p);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* From the upstream's 101 to PAIR_OPEN                                */
+/* ------------------------------------------------------------------ */
+
+static void
+open_start(struct pair *p, const struct http_head *req,
+    const struct http_head *res, size_t head_len)
+{
+	struct flow *fu = &p->upstream.in, *fc = &p->client.in;
+	const char *why;
+	int deflate;
+	size_t n;
+
+	why = hs_check_response(req, res, &deflate);
+	if (why != NULL) {
+		pair_reject(p, 502, 0, why);
+		return;
+	}
+	n = hs_client_101(res, head_out, sizeof(head_out));
+	if (n == 0 || replace_head(fu, head_len, head_out, n) < 0) {
+		pair_reject(p, 502, 0, "upstream response head too large");
+		return;
+	}
+	fu->start = 0;
+	fu->ready = fu->scan = (uint32_t)n;
+	/* The client's head is done with; frames it sent early stay. */
+	fc->start = fc->ready = fc->scan = p->head_len;
+	if (fc->start == fc->end)
+		flow_release(fc);
+	/* Frame bytes that came in the same reads as the heads count too. */
+	fc->bytes += fc->end - fc->start;
+	fu->bytes += fu->end - fu->scan;
+	fc->ws.must_mask = 1;
+	fu->ws.must_mask = 0;
+	fc->ws.deflate = fu->ws.deflate = (uint8_t)deflate;
+	p->status = 101;
+	p->client.writable = 1;		/* nothing was written to it yet */
+	/* client.readable is still 1 if bytes followed its head unread
+	 * (request_run stops at the head); else its next edge sets it. */
+	pair_set_state(p, PAIR_OPEN);
+	if (fc->buf != NULL)
+		flow_scan(p, &p->client);
+	flow_scan(p, &p->upstream);
+	relay_run(p);
+}
