@@ -116,6 +116,14 @@ build/test_target-asan: tests/unit/test_target.c tests/unit/target_invariants.h 
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_target.c target.c
 
+HS_SRCS = handshake.c target.c ws.c
+build/test_handshake: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_handshake.c $(HS_SRCS)
+build/test_handshake-asan: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_handshake.c $(HS_SRCS)
+
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target
 FUZZCC  = clang
 build/fuzz_%: tests/fuzz/fuzz_%.c ws.c proxy.h
@@ -162,7 +170,8 @@ check:
 	sh tests/check.sh
 
 check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
-    build/test_ws-asan build/test_target build/test_target-asan fuzz
+    build/test_ws-asan build/test_target build/test_target-asan \
+    build/test_handshake build/test_handshake-asan fuzz
 
 bench: wsproxy
 	sh bench/run.sh

@@ -168,7 +168,7 @@ normalise_prefix(const char *flag, const char *path, size_t len, size_t *out)
  */
 static void
 normalise_uri_target(const char *flag, const char *uri, const char *rest,
-    struct px_route *r)
+    struct px_upstream *r)
 {
 	size_t len = strlen(rest);
 	struct target t;
@@ -193,7 +193,7 @@ normalise_uri_target(const char *flag, const char *uri, const char *rest,
 }
 
 static void
-resolve(struct px_route *r)
+resolve(struct px_upstream *r)
 {
 	const char *port = r->port;
 	struct addrinfo hints, *res, *ai;
@@ -222,7 +222,7 @@ resolve(struct px_route *r)
 
 /* ws://host[:port][/path][?query] into r. */
 static void
-parse_uri(const char *flag, const char *uri, struct px_route *r)
+parse_uri(const char *flag, const char *uri, struct px_upstream *r)
 {
 	const char *p = uri, *host, *host_end, *port = NULL, *rest;
 	size_t port_len = 0;
@@ -300,31 +300,9 @@ add_route(const char *flag, const char *path_flag, const char *prefix,
 		if (strcmp(px_cfg.route[i].prefix, r->prefix) == 0)
 			usage_error("%s: path '%s' is routed twice", flag,
 			    r->prefix_len ? r->prefix : "/");
-	parse_uri(flag, uri, r);
+	r->upstream = &px_cfg.upstream[px_cfg.nupstream++];
+	parse_uri(flag, uri, r->upstream);
 	px_cfg.nroute++;
-}
-
-int
-px_route_match(const char *path, size_t len)
-{
-	int i, best = -1;
-	size_t best_len = 0;
-
-	for (i = 0; i < px_cfg.nroute; i++) {
-		const struct px_route *r = &px_cfg.route[i];
-
-		if (len < r->prefix_len ||
-		    memcmp(path, r->prefix, r->prefix_len) != 0)
-			continue;
-		/* PATH matches PATH and PATH/..., never PATHX. */
-		if (len > r->prefix_len && path[r->prefix_len] != '/')
-			continue;
-		if (best < 0 || r->prefix_len > best_len) {
-			best = i;
-			best_len = r->prefix_len;
-		}
-	}
-	return best;
 }
 
 /* ------------------------------------------------------------------ */
@@ -730,8 +708,8 @@ tls_check(void)
 	char err[512];
 	int i, wss = 0, tls_listen = -1;
 
-	for (i = 0; i < px_cfg.nroute; i++)
-		wss |= px_cfg.route[i].tls;
+	for (i = 0; i < px_cfg.nupstream; i++)
+		wss |= px_cfg.upstream[i].tls;
 	for (i = 0; i < px_cfg.nlisten; i++)
 		if (px_cfg.listen[i].tls && tls_listen < 0)
 			tls_listen = i;
@@ -926,6 +904,6 @@ px_configure(int argc, char **argv)
 	/* Sockets only once every flag is known to be good. */
 	for (i = 0; i < px_cfg.nlisten; i++)
 		bind_listener(&px_cfg.listen[i]);
-	for (i = 0; i < px_cfg.nroute; i++)
-		resolve(&px_cfg.route[i]);
+	for (i = 0; i < px_cfg.nupstream; i++)
+		resolve(&px_cfg.upstream[i]);
 }

@@ -22,23 +22,34 @@
 #define PX_MAX_LISTENERS 16
 #define PX_MAX_EXTRA_HEADERS 32
 #define PX_MAX_PROTOCOLS 32
-#define PX_MAX_ADDRS 8		/* upstream addresses kept per route */
+#define PX_MAX_ADDRS 8		/* addresses kept per upstream */
 
-/* One upstream route: a path prefix and the URI it goes to. */
-struct px_route {
-	const char	*prefix;	/* normalised: no trailing '/', "" for "/" */
-	size_t		 prefix_len;
+struct tls_session;		/* tls.c: one resumable session */
+
+/*
+ * Where requests go: an upstream URI and what start-up made of it.  A
+ * route points at one; the handshake and the connect read it.
+ */
+struct px_upstream {
 	const char	*uri;		/* as given, for logs */
 	int		 tls;		/* wss:// */
 	char		*host;		/* for SNI and logs; no brackets */
 	char		*host_header;	/* Host: value sent upstream */
-	char		*path;		/* NULL when the URI has none */
-	char		*query;		/* NULL when the URI has none */
+	char		*path;		/* normalised; NULL when the URI has none */
+	char		*query;		/* normalised; NULL when the URI has none */
 	char		 port[8];	/* decimal, for getaddrinfo */
 	/* addresses from start-up resolution, tried in order */
 	struct sockaddr_storage addr[PX_MAX_ADDRS];
 	socklen_t	 addr_len[PX_MAX_ADDRS];
 	int		 naddr;
+	struct tls_session *session;	/* wss://: kept for resumption */
+};
+
+/* A route matches requests: a path prefix, and where they go. */
+struct px_route {
+	const char	*prefix;	/* normalised: no trailing '/', "" for "/" */
+	size_t		 prefix_len;
+	struct px_upstream *upstream;
 };
 
 /* A --header: sent upstream, replacing the client's header of that name. */
@@ -60,6 +71,8 @@ struct px_config {
 	int		 nlisten;
 	struct px_route	 route[PX_MAX_ROUTES];
 	int		 nroute;
+	struct px_upstream upstream[PX_MAX_ROUTES];
+	int		 nupstream;
 	struct px_header header[PX_MAX_EXTRA_HEADERS];
 	int		 nheader;
 	size_t		 header_bytes;	/* sum of --header lengths */
@@ -80,7 +93,7 @@ struct px_config {
 	const char	*tls_ca;	/* NULL: SSL_CERT_FILE or the system's */
 	const char	*tls_cert;
 	const char	*tls_key;
-	const char	*tls_servername;	/* NULL: each route's host */
+	const char	*tls_servername;	/* NULL: each upstream's host */
 	int		 tls_insecure;
 	const char	*listen_cert;
 	const char	*listen_key;
@@ -94,8 +107,5 @@ extern struct px_config px_cfg;
  * any socket is opened) and 71 when a listen address cannot be bound.
  */
 void px_configure(int argc, char **argv);
-
-/* Route whose prefix matches path[0..len) longest, or -1. */
-int px_route_match(const char *path, size_t len);
 
 #endif /* WSPROXY_CONFIG_H */

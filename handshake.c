@@ -202,46 +202,47 @@ named_by_connection(const struct http_head *head, const struct http_header *h)
 
 /* Is there a --header called name?  Then wsproxy does not write its own. */
 static int
-operator_header(const char *name)
+operator_header(const struct hs_policy *pol, const char *name)
 {
 	int j;
 
-	for (j = 0; j < px_cfg.nheader; j++)
-		if (strcasecmp(px_cfg.header[j].name, name) == 0)
+	for (j = 0; j < pol->nheader; j++)
+		if (strcasecmp(pol->header[j].name, name) == 0)
 			return 1;
 	return 0;
 }
 
 /* Does a --header replace the client's header h ('-'/'_' twins too)? */
 static int
-replaced_by_operator(const struct http_header *h)
+replaced_by_operator(const struct hs_policy *pol, const struct http_header *h)
 {
 	int j;
 
-	for (j = 0; j < px_cfg.nheader; j++)
-		if (name_folds(h->name, h->name_len, px_cfg.header[j].name,
-		    px_cfg.header[j].name_len))
+	for (j = 0; j < pol->nheader; j++)
+		if (name_folds(h->name, h->name_len, pol->header[j].name,
+		    pol->header[j].name_len))
 			return 1;
 	return 0;
 }
 
 static int
-protocol_allowed(const char *name, size_t len)
+protocol_allowed(const struct hs_policy *pol, const char *name, size_t len)
 {
 	int i;
 
-	if (px_cfg.nprotocol == 0)
+	if (pol->nprotocol == 0)
 		return 1;
-	for (i = 0; i < px_cfg.nprotocol; i++)
-		if (strlen(px_cfg.protocol[i]) == len &&
-		    memcmp(px_cfg.protocol[i], name, len) == 0)
+	for (i = 0; i < pol->nprotocol; i++)
+		if (strlen(pol->protocol[i]) == len &&
+		    memcmp(pol->protocol[i], name, len) == 0)
 			return 1;
 	return 0;
 }
 
 /* Was 'name' among the subprotocols offered upstream for this request? */
 static int
-protocol_offered(const struct http_head *req, const char *name, size_t len)
+protocol_offered(const struct hs_policy *pol, const struct http_head *req,
+    const char *name, size_t len)
 {
 	size_t i = 0, off = 0, elen;
 	const char *elem;
@@ -249,7 +250,7 @@ protocol_offered(const struct http_head *req, const char *name, size_t len)
 	while (next_element(req, "Sec-WebSocket-Protocol", &i, &off, &elem,
 	    &elen))
 		if (elen == len && memcmp(elem, name, len) == 0)
-			return protocol_allowed(elem, elen);
+			return protocol_allowed(pol, elem, elen);
 	return 0;
 }
 
@@ -272,15 +273,16 @@ is_deflate(const char *elem, size_t len)
 static void
 out_target(struct out *o, const struct hs_request *rq)
 {
-	const struct px_route *r = rq->route;
+	const struct px_route *route = rq->route;
+	const struct px_upstream *r = route->upstream;
 	const struct target *t = &rq->target;
 	size_t n;
 
 	if (r->path == NULL) {
 		out_add(o, t->path, t->path_len);
 	} else {
-		const char *rest = t->path + r->prefix_len;
-		size_t rlen = t->path_len - r->prefix_len;
+		const char *rest = t->path + route->prefix_len;
+		size_t rlen = t->path_len - route->prefix_len;
 		size_t ulen = strlen(r->path);
 
 		/* a trailing '/' of the URI path is not doubled */
@@ -310,20 +312,20 @@ out_target(struct out *o, const struct hs_request *rq)
  * without a trusted proxy in front, they are the client's word only.
  */
 static void
-out_forwarded(struct out *o, const struct hs_request *rq,
-    const char *client_ip, int client_tls)
+out_forwarded(struct out *o, const struct hs_policy *pol,
+    const struct hs_request *rq, const char *client_ip, int client_tls)
 {
 	const char *proto = client_tls ? "wss" : "ws";
 	int v6 = strchr(client_ip, ':') != NULL;
 
-	if (!operator_header("X-Forwarded-For"))
+	if (!operator_header(pol, "X-Forwarded-For"))
 		out_header(o, "X-Forwarded-For", 15, client_ip,
 		    strlen(client_ip));
-	if (!operator_header("X-Forwarded-Proto"))
+	if (!operator_header(pol, "X-Forwarded-Proto"))
 		out_header(o, "X-Forwarded-Proto", 17, proto, strlen(proto));
-	if (rq->host != NULL && !operator_header("X-Forwarded-Host"))
+	if (rq->host != NULL && !operator_header(pol, "X-Forwarded-Host"))
 		out_header(o, "X-Forwarded-Host", 16, rq->host, rq->host_len);
-	if (operator_header("Forwarded"))
+	if (operator_header(pol, "Forwarded"))
 		return;
 	/* node = IPv4 / "[" IPv6 "]" quoted; a host with ':' is quoted */
 	out_str(o, v6 ? "Forwarded: for=\"[" : "Forwarded: for=");
@@ -344,9 +346,10 @@ out_forwarded(struct out *o, const struct hs_request *rq,
  * Sec-WebSocket-Accept is the one the client expects and is checked once.
  */
 size_t
-hs_upstream_request(const struct hs_request *rq, const char *client_ip,
-    int client_tls, char *buf, size_t cap)
+hs_upstream_request(const struct hs_policy *pol, const struct hs_request *rq,
+    const char *client_ip, int client_tls, char *buf, size_t cap)
 {
+	const struct px_upstream *up = rq->route->upstream;
 	const struct http_head *h = rq->head;
 	struct out o = { buf, 0, cap, 0 };
 	const struct http_header *x;
@@ -357,9 +360,9 @@ hs_upstream_request(const struct hs_request *rq, const char *client_ip,
 	out_str(&o, "GET ");
 	out_target(&o, rq);
 	out_str(&o, " HTTP/1.1\r\n");
-	if (!operator_header("Host"))
-		out_header(&o, "Host", 4, rq->route->host_header,
-		    strlen(rq->route->host_header));
+	if (!operator_header(pol, "Host"))
+		out_header(&o, "Host", 4, up->host_header,
+		    strlen(up->host_header));
 	out_str(&o, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
 	    "Sec-WebSocket-Version: 13\r\n");
 	x = http_find(h, "Sec-WebSocket-Key");
@@ -370,7 +373,7 @@ hs_upstream_request(const struct hs_request *rq, const char *client_ip,
 	i = off = 0;
 	while (next_element(h, "Sec-WebSocket-Protocol", &i, &off, &elem,
 	    &elen)) {
-		if (!protocol_allowed(elem, elen))
+		if (!protocol_allowed(pol, elem, elen))
 			continue;
 		out_str(&o, first ? "Sec-WebSocket-Protocol: " : ", ");
 		out_add(&o, elem, elen);
@@ -398,16 +401,37 @@ hs_upstream_request(const struct hs_request *rq, const char *client_ip,
 	for (i = 0; i < h->num_headers; i++) {
 		x = &h->headers[i];
 		if (hop_by_hop(x) || identity_header(x) ||
-		    named_by_connection(h, x) || replaced_by_operator(x))
+		    named_by_connection(h, x) || replaced_by_operator(pol, x))
 			continue;
 		out_header(&o, x->name, x->name_len, x->value, x->value_len);
 	}
-	out_forwarded(&o, rq, client_ip, client_tls);
-	for (j = 0; j < px_cfg.nheader; j++)
-		out_header(&o, px_cfg.header[j].name, px_cfg.header[j].name_len,
-		    px_cfg.header[j].value, px_cfg.header[j].value_len);
+	out_forwarded(&o, pol, rq, client_ip, client_tls);
+	for (j = 0; j < pol->nheader; j++)
+		out_header(&o, pol->header[j].name, pol->header[j].name_len,
+		    pol->header[j].value, pol->header[j].value_len);
 	out_str(&o, "\r\n");
 	return o.overflow ? 0 : o.len;
+}
+
+const struct px_route *
+hs_route_match(const struct hs_policy *pol, const char *path, size_t len)
+{
+	const struct px_route *best = NULL;
+	int i;
+
+	for (i = 0; i < pol->nroute; i++) {
+		const struct px_route *r = &pol->route[i];
+
+		if (len < r->prefix_len ||
+		    memcmp(path, r->prefix, r->prefix_len) != 0)
+			continue;
+		/* PATH matches PATH and PATH/..., never PATHX. */
+		if (len > r->prefix_len && path[r->prefix_len] != '/')
+			continue;
+		if (best == NULL || r->prefix_len > best->prefix_len)
+			best = r;
+	}
+	return best;
 }
 
 /*
@@ -416,31 +440,32 @@ hs_upstream_request(const struct hs_request *rq, const char *client_ip,
  * see a path that another route matches ("/chat;x" beside "/chat").
  */
 static unsigned
-route_target(struct hs_request *rq, char *scratch, const char **why)
+route_target(const struct hs_policy *pol, struct hs_request *rq,
+    char *scratch, const char **why)
 {
 	const struct target *t = &rq->target;
+	const struct px_route *route;
 	size_t slen;
-	int route, stripped;
 
-	route = px_route_match(t->path, t->path_len);
+	route = hs_route_match(pol, t->path, t->path_len);
 	if (memchr(t->path, ';', t->path_len) != NULL ||
 	    memmem(t->path, t->path_len, "%3B", 3) != NULL) {
 		slen = target_strip_params(t->path, t->path_len, scratch);
-		stripped = px_route_match(scratch, slen);
-		if (stripped != route)
+		if (hs_route_match(pol, scratch, slen) != route)
 			return *why = "';' in the path changes the route", 400;
 	}
-	if (route < 0)
+	if (route == NULL)
 		return *why = "no route", 404;
-	rq->route = &px_cfg.route[route];
+	rq->route = route;
 	return 0;
 }
 
 /* Check the parsed request in the order of wsproxy(1) HANDSHAKE; 0 or a
  * status.  scratch holds the normalised target. */
 unsigned
-hs_check_request(const struct http_head *h, char *scratch, size_t cap,
-    struct hs_request *rq, int *version, const char **why)
+hs_check_request(const struct hs_policy *pol, const struct http_head *h,
+    char *scratch, size_t cap, struct hs_request *rq, int *version,
+    const char **why)
 {
 	const struct http_header *x, *host;
 	unsigned status;
@@ -469,7 +494,7 @@ hs_check_request(const struct http_head *h, char *scratch, size_t cap,
 		rq->host = host->value;
 		rq->host_len = host->value_len;
 	}
-	status = route_target(rq, scratch + cap / 2, why);
+	status = route_target(pol, rq, scratch + cap / 2, why);
 	if (status != 0)
 		return status;
 	if (h->method_len != 3 || memcmp(h->method, "GET", 3) != 0)
@@ -497,8 +522,8 @@ hs_check_request(const struct http_head *h, char *scratch, size_t cap,
  * HANDSHAKE); NULL if it
  * is good, else why not.  Sets *deflate. */
 const char *
-hs_check_response(const struct http_head *req, const struct http_head *res,
-    int *deflate)
+hs_check_response(const struct hs_policy *pol, const struct http_head *req,
+    const struct http_head *res, int *deflate)
 {
 	const struct http_header *key, *acc, *proto;
 	char want[WS_ACCEPT_LEN];
@@ -518,7 +543,7 @@ hs_check_response(const struct http_head *req, const struct http_head *res,
 		return "bad Sec-WebSocket-Accept";
 	proto = http_find(res, "Sec-WebSocket-Protocol");
 	if (proto != NULL && (http_count(res, "Sec-WebSocket-Protocol") != 1 ||
-	    !protocol_offered(req, proto->value, proto->value_len)))
+	    !protocol_offered(pol, req, proto->value, proto->value_len)))
 		return "subprotocol not offered";
 	*deflate = 0;
 	while (next_element(req, "Sec-WebSocket-Extensions", &i, &off, &elem,
@@ -678,8 +703,9 @@ location_scheme(const char *v, size_t n, int *secure)
  */
 static void
 out_location(struct out *o, const struct http_header *x,
-    const struct px_route *r)
+    const struct px_route *route)
 {
+	const struct px_upstream *r = route->upstream;
 	const char *v = x->value, *end = x->value + x->value_len, *a, *host,
 	    *port = NULL, *rest;
 	size_t slen, hlen, plen = 0, ulen;
@@ -725,9 +751,9 @@ out_location(struct out *o, const struct http_header *x,
 	if (r->path != NULL && (size_t)(end - rest) >= ulen &&
 	    memcmp(rest, r->path, ulen) == 0 && (rest + ulen == end ||
 	    strchr("/?#", rest[ulen]) != NULL)) {
-		out_add(o, r->prefix, r->prefix_len);
+		out_add(o, route->prefix, route->prefix_len);
 		rest += ulen;
-		if (r->prefix_len == 0 && (rest == end || *rest != '/'))
+		if (route->prefix_len == 0 && (rest == end || *rest != '/'))
 			out_str(o, "/");
 	} else if (rest == end || *rest != '/')
 		out_str(o, "/");

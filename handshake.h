@@ -1,6 +1,9 @@
 /*
  * handshake.h - the HTTP side of the WebSocket handshake (handshake.c):
- * pure functions over parsed heads, wsproxy(1) HANDSHAKE.
+ * pure functions over parsed heads, wsproxy(1) HANDSHAKE.  Nothing here
+ * reads the global configuration: what a function needs comes in as a
+ * policy, a route or an upstream, so all of it is unit-tested alone
+ * (tests/unit/test_handshake.c).
  */
 #ifndef WSPROXY_HANDSHAKE_H
 #define WSPROXY_HANDSHAKE_H
@@ -11,6 +14,16 @@
 #include "config.h"
 #include "target.h"
 #include "ws.h"
+
+/* What the handshake needs of the configuration. */
+struct hs_policy {
+	const struct px_route *route;		/* the routes, in flag order */
+	int		 nroute;
+	const struct px_header *header;		/* --header */
+	int		 nheader;
+	char *const	*protocol;		/* --protocol */
+	int		 nprotocol;		/* 0: every subprotocol */
+};
 
 /* A request the handshake accepted: its normalised target and route. */
 struct hs_request {
@@ -23,6 +36,13 @@ struct hs_request {
 };
 
 /*
+ * The route whose prefix matches the normalised path[0..len) longest
+ * (PATH matches PATH and PATH/..., never PATHX), or NULL.
+ */
+const struct px_route *hs_route_match(const struct hs_policy *pol,
+    const char *path, size_t len);
+
+/*
  * The status for a parsed request head, in the order of wsproxy(1)
  * HANDSHAKE (0 when it may go upstream), with *rq filled in.  scratch
  * (cap bytes, at least twice the target's length plus 2) receives the
@@ -30,32 +50,34 @@ struct hs_request {
  * Sec-WebSocket-Version, *why a reason for the log.  431 (size) and 503
  * (slab) are decided by the caller.
  */
-unsigned hs_check_request(const struct http_head *h, char *scratch,
-    size_t cap, struct hs_request *rq, int *version, const char **why);
+unsigned hs_check_request(const struct hs_policy *pol,
+    const struct http_head *h, char *scratch, size_t cap,
+    struct hs_request *rq, int *version, const char **why);
 
 /*
- * The upgrade request for the upstream into buf: rewritten target and
+ * The upgrade request for rq's upstream into buf: rewritten target and
  * composed query, Host, the client's end-to-end headers less identity
  * claims, narrowed subprotocols, permessage-deflate offers,
- * X-Forwarded-* and Forwarded, --header.  Returns its length, 0 if it
- * does not fit in cap.
+ * X-Forwarded-* and Forwarded, --header.  client_ip is the address as
+ * text.  Returns its length, 0 if it does not fit in cap.
  */
-size_t hs_upstream_request(const struct hs_request *rq,
-    const char *client_ip, int client_tls, char *buf, size_t cap);
+size_t hs_upstream_request(const struct hs_policy *pol,
+    const struct hs_request *rq, const char *client_ip, int client_tls,
+    char *buf, size_t cap);
 
 /*
  * Check the upstream's 101 (res) against the client's request (req):
  * NULL when good, else why it is a 502.  *deflate tells whether
  * permessage-deflate was negotiated.
  */
-const char *hs_check_response(const struct http_head *req,
-    const struct http_head *res, int *deflate);
+const char *hs_check_response(const struct hs_policy *pol,
+    const struct http_head *req, const struct http_head *res, int *deflate);
 
 /* The 101 for the client into buf; its length, 0 if it does not fit. */
 size_t hs_client_101(const struct http_head *res, char *buf, size_t cap);
 
 /*
- * A non-101 upstream answer of route r for the client into buf: NULL
+ * A non-101 upstream answer on route r for the client into buf: NULL
  * with *len (0 if it does not fit) and *body (bytes that follow, or
  * UINT64_MAX until the upstream closes), or why it is a 502 instead
  * (ambiguous framing, wsproxy(1) HANDSHAKE).

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct px_upstream;
+
 /* Tri-state results of every I/O helper; callers never look at errno. */
 #define PX_IO_AGAIN (-1)	/* would block: wait for readiness */
 #define PX_IO_CLOSED (-2)	/* orderly end of stream */
@@ -52,11 +54,11 @@ int tls_setup(char *err, size_t len);
 int tls_pool_init(uint32_t slots);
 
 /*
- * A TLS end for the connected upstream socket fd of route: SNI and the
- * verified name are --tls-servername or the route's host.  NULL only if
- * the pool is empty.
+ * A TLS end for the connected socket fd to upstream up: SNI and the
+ * verified name are --tls-servername or up's host; up's session is
+ * offered for resumption and kept.  NULL only if the pool is empty.
  */
-struct tls_conn *tls_client_new(int fd, int route);
+struct tls_conn *tls_client_new(int fd, struct px_upstream *up);
 
 /* A TLS end for a client accepted on a tls: listener; NULL if none free. */
 struct tls_conn *tls_server_new(int fd);

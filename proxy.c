@@ -367,7 +367,7 @@ pair_close(struct pair *p, const char *why)
 		    "event=close client=%s route=%s upstream=%s duration_ms=%llu"
 		    " c2u_bytes=%llu c2u_msgs=%llu u2c_bytes=%llu u2c_msgs=%llu"
 		    " close_code=%u closed_by=%s%s%s%s",
-		    addr, r->prefix_len ? r->prefix : "/", r->uri,
+		    addr, r->prefix_len ? r->prefix : "/", r->upstream->uri,
 		    (unsigned long long)(now_ms - p->started),
 		    (unsigned long long)p->client.in.bytes,
 		    (unsigned long long)p->client.in.messages,
@@ -765,7 +765,7 @@ px_start(void)
 		if (rl < sizeof(routes))
 			rl += (size_t)snprintf(routes + rl, sizeof(routes) - rl,
 			    "%s%s=%s", i ? "," : "", cfg.route[i].prefix_len ?
-			    cfg.route[i].prefix : "/", cfg.route[i].uri);
+			    cfg.route[i].prefix : "/", cfg.route[i].upstream->uri);
 	px_log(PX_LOG_INFO, "event=start version=%s tls=%s listen=%s routes=%s"
 	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
 	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,

@@ -112,10 +112,10 @@ tls_pool_init(uint32_t slots)
 }
 
 struct tls_conn *
-tls_client_new(int fd, int route)
+tls_client_new(int fd, struct px_upstream *up)
 {
 	(void)fd;
-	(void)route;
+	(void)up;
 	return NULL;
 }
 
@@ -228,7 +228,7 @@ struct tls_conn {
 	} u;
 	br_ssl_engine_context *eng;
 	int		 fd;
-	int		 route;		/* upstream ends: for session resumption */
+	struct tls_session *session;	/* upstream ends: for resumption */
 	uint32_t	 unacked;	/* io_write bytes not yet reported */
 	uint8_t		 server;	/* the client side of a pair */
 	uint8_t		 shut_pending;	/* SHUT_WR once close_notify is out */
@@ -271,13 +271,18 @@ static size_t server_chain_len;
 static struct tls_key *server_key;		/* --listen-key */
 static unsigned server_issuer_type;		/* key type of its signer */
 
-/* Server-side session cache and one resumable session per wss:// route:
- * reconnects skip the expensive half of the handshake. */
+/* Server-side session cache, and one resumable session per wss://
+ * upstream (struct tls_session below): reconnects skip the expensive
+ * half of the handshake. */
 #define TLS_SESSION_CACHE (64 * 1024)
 static br_ssl_session_cache_lru session_cache;
 static unsigned char session_store[TLS_SESSION_CACHE];	/* .bss: free
 							 * until used */
-static br_ssl_session_parameters *route_session;
+
+/* One resumable session per wss:// upstream (config.h's opaque type). */
+struct tls_session {
+	br_ssl_session_parameters params;
+};
 
 static const char *alpn[] = { "http/1.1" };
 
@@ -659,8 +664,8 @@ tls_setup(char *err, size_t errlen)
 	const char *ca = px_cfg.tls_ca;
 	int i, wss = 0, is_default = 0;
 
-	for (i = 0; i < px_cfg.nroute; i++)
-		wss |= px_cfg.route[i].tls;
+	for (i = 0; i < px_cfg.nupstream; i++)
+		wss |= px_cfg.upstream[i].tls;
 	if (ca == NULL && wss && !px_cfg.tls_insecure) {
 		ca = getenv("SSL_CERT_FILE");
 		is_default = 2;
@@ -688,12 +693,13 @@ tls_setup(char *err, size_t errlen)
 		br_ssl_session_cache_lru_init(&session_cache, session_store,
 		    sizeof(session_store));
 	}
-	if (px_cfg.nroute > 0) {
-		route_session = xrealloc(NULL, (size_t)px_cfg.nroute *
-		    sizeof(*route_session));
-		memset(route_session, 0, (size_t)px_cfg.nroute *
-		    sizeof(*route_session));
-	}
+	for (i = 0; i < px_cfg.nupstream; i++)
+		if (px_cfg.upstream[i].tls) {
+			px_cfg.upstream[i].session = xrealloc(NULL,
+			    sizeof(struct tls_session));
+			memset(px_cfg.upstream[i].session, 0,
+			    sizeof(struct tls_session));
+		}
 	return 0;
 }
 
@@ -704,8 +710,8 @@ tls_pool_init(uint32_t slots)
 	br_prng_seeder seeder;
 	int r;
 
-	for (r = 0; r < px_cfg.nroute; r++)
-		if (px_cfg.route[r].tls) {
+	for (r = 0; r < px_cfg.nupstream; r++)
+		if (px_cfg.upstream[r].tls) {
 			sides++;
 			break;
 		}
@@ -1071,21 +1077,21 @@ engine_setup(struct tls_conn *t, br_ssl_engine_context *eng, int fd)
 }
 
 struct tls_conn *
-tls_client_new(int fd, int route)
+tls_client_new(int fd, struct px_upstream *up)
 {
 	const char *name = px_cfg.tls_servername != NULL ?
-	    px_cfg.tls_servername : px_cfg.route[route].host;
+	    px_cfg.tls_servername : up->host;
 	struct tls_conn *t = pool_get();
 	br_ssl_client_context *cc;
 	struct tls_x509 *x;
-	br_ssl_session_parameters *sp = &route_session[route];
+	br_ssl_session_parameters *sp = &up->session->params;
 
 	if (t == NULL)
 		return NULL;
 	cc = &t->u.client.ssl;
 	x = &t->u.client.x509;
 	t->server = 0;
-	t->route = route;
+	t->session = up->session;
 	br_ssl_client_init_full(cc, &x->u.minimal, anchors, nanchors);
 	x->vtable = px_cfg.tls_insecure ? &x509_insecure : &x509_verify;
 	x->name = name;
@@ -1126,7 +1132,7 @@ tls_server_new(int fd)
 		return NULL;
 	sc = &t->u.server;
 	t->server = 1;
-	t->route = -1;
+	t->session = NULL;
 	if (server_key->type == BR_KEYTYPE_RSA)
 		br_ssl_server_init_full_rsa(sc, server_chain, server_chain_len,
 		    br_skey_decoder_get_rsa(&server_key->dc));
@@ -1335,9 +1341,9 @@ tls_handshake(struct tls_conn *t)
 		}
 		if (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP)) {
 			t->ready = 1;
-			if (!t->server && t->route >= 0)
+			if (t->session != NULL)
 				br_ssl_engine_get_session_parameters(eng,
-				    &route_session[t->route]);
+				    &t->session->params);
 			return 1;
 		}
 		if (st & BR_SSL_RECVREC) {

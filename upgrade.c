@@ -42,9 +42,18 @@ static size_t target_scratch_len;
 
 static char head_out[16384];	/* heads wsproxy writes for the client */
 
+/* What the handshake needs of px_cfg, from start-up. */
+static struct hs_policy policy;
+
 int
 upgrade_init(void)
 {
+	policy.route = cfg.route;
+	policy.nroute = cfg.nroute;
+	policy.header = cfg.header;
+	policy.nheader = cfg.nheader;
+	policy.protocol = cfg.protocol;
+	policy.nprotocol = cfg.nprotocol;
 	target_scratch_len = 2 * (cfg.max_header_bytes + 2);
 	target_scratch = malloc(target_scratch_len);
 	return target_scratch == NULL ? -1 : 0;
@@ -162,8 +171,8 @@ request_run(struct pair *p)
 		pair_reject(p, 400, 0, "malformed request head");
 		return;
 	}
-	status = hs_check_request(&h, target_scratch, target_scratch_len, &rq,
-	    &version, &why);
+	status = hs_check_request(&policy, &h, target_scratch,
+	    target_scratch_len, &rq, &version, &why);
 	p->route = (uint8_t)(rq.route ? rq.route - cfg.route : 0);
 	if (status != 0) {
 		pair_reject(p, status, version, why);
@@ -182,8 +191,8 @@ request_run(struct pair *p)
 		return;
 	}
 	(void)sock_ip_text((const struct sockaddr *)&p->peer, ip, sizeof(ip));
-	len = hs_upstream_request(&rq, ip, cfg.listen[p->listener].tls,
-	    (char *)buf, cfg.buf_size);
+	len = hs_upstream_request(&policy, &rq, ip,
+	    cfg.listen[p->listener].tls, (char *)buf, cfg.buf_size);
 	if (len == 0) {
 		pair_reject(p, 431, 0, "request head too large for upstream");
 		return;
@@ -201,7 +210,7 @@ static void tls_connect_run(struct pair *);
 static void
 connect_start(struct pair *p)
 {
-	const struct px_route *r = &cfg.route[p->route];
+	const struct px_upstream *r = cfg.route[p->route].upstream;
 	struct end *u = &p->upstream;
 	int fd;
 
@@ -278,17 +287,18 @@ connect_run(struct pair *p)
 	}
 	if (err != 0) {
 		px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
-		    " error=\"%s\"", cfg.route[p->route].uri, strerror(err));
+		    " error=\"%s\"", cfg.route[p->route].upstream->uri,
+		    strerror(err));
 		px_fd_close(u->fd);
 		u->fd = -1;
 		p->addr++;
 		connect_start(p);
 		return;
 	}
-	if (cfg.route[p->route].tls) {
+	if (cfg.route[p->route].upstream->tls) {
 		/* wss://: the TLS handshake is part of PAIR_CONNECT, under
 		 * --connect-timeout. */
-		u->tls = tls_client_new(u->fd, p->route);
+		u->tls = tls_client_new(u->fd, cfg.route[p->route].upstream);
 		if (u->tls == NULL) {
 			pair_reject(p, 502, 0, "TLS: cannot start a session");
 			return;
@@ -322,7 +332,8 @@ tls_connect_run(struct pair *p)
 		if (why == NULL)
 			why = "TLS: handshake failed";
 		px_log(PX_LOG_WARN, "event=tls_error side=upstream upstream=%s"
-		    " reason=\"%s\" %s", cfg.route[p->route].uri, why, detail);
+		    " reason=\"%s\" %s", cfg.route[p->route].upstream->uri, why,
+		    detail);
 		pair_reject(p, 502, 0, why);
 		return;
 	}
@@ -563,7 +574,7 @@ open_start(struct pair *p, const struct http_head *req,
 	int deflate;
 	size_t n;
 
-	why = hs_check_response(req, res, &deflate);
+	why = hs_check_response(&policy, req, res, &deflate);
 	if (why != NULL) {
 		pair_reject(p, 502, 0, why);
 		return;

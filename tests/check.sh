@@ -2,7 +2,7 @@
 # tests/check.sh - what `make check` runs, after the Makefile has built
 # ./wsproxy, build/wsproxy-notls, build/wsproxy-asan, the unit tests and
 # the fuzzers.
-#   1. unit tests, plain and ASan+UBSan
+#   1. unit tests (ws.c, target.c, handshake.c), plain and ASan+UBSan
 #   2. each fuzzer for a few seconds on its seed corpus (FUZZ_SECONDS)
 #   3. the integration suite against ./wsproxy (with TLS when BearSSL is
 #      installed), against build/wsproxy-notls (TLS=0: the test_tls_*
@@ -36,6 +36,8 @@ step unit build/test_ws
 step unit-asan build/test_ws-asan
 step unit-target build/test_target
 step unit-target-asan build/test_target-asan
+step unit-handshake build/test_handshake
+step unit-handshake-asan build/test_handshake-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
 	work=$(mktemp -d)
