@@ -29,6 +29,45 @@ enum timer_kind {
 	TIMER_KINDS
 };
 
+/*
+ * A pair's life (wsproxy(1) HANDSHAKE, RELAYING): pair_set_state() is
+ * the one place it moves, and sets the state's timer.
+ *
+ * state     timer              valid besides gen/peer/listener/started
+ *                              buffers it may hold (2 at most)
+ * --------  -----------------  -----------------------------------------
+ * FREE      -                  nothing; on the slab's free stack
+ *                              none
+ * REQUEST   --request-timeout  client fd/tls; client.in holds the head
+ *                              so far, client.in.scan the end-finder
+ *                              client.in
+ * CONNECT   --connect-timeout  route, addr (the one being tried),
+ *                              head_len, upstream fd (and tls: its
+ *                              handshake is part of this state)
+ *                              client.in (the head), upstream.out (the
+ *                              upgrade request)
+ * UPGRADE   --upgrade-timeout  request written, then upstream.in is
+ *                              the answer head; interim
+ *                              client.in, then upstream.out or
+ *                              upstream.in
+ * RESPONSE  --upgrade-timeout  status, body_left, why, failed_in;
+ *                              upstream.in: the answer on its way
+ *                              client.in, upstream.in
+ * OPEN      --idle-timeout     status 101; client.in/upstream.in are
+ *                              the two directions, each in.dir
+ *                              DIR_RELAY; in.ws the message rules
+ *                              client.in, upstream.in (while bytes are
+ *                              in flight)
+ * CLOSING   --close-timeout    as OPEN; some in.dir past DIR_RELAY,
+ *                              closed_by and close_code set
+ *                              as OPEN
+ * REJECT    linger (1000 ms)   status, why, failed_in; client.out is
+ *                              wsproxy's answer; upstream closed
+ *                              client.out
+ * LINGER    linger (1000 ms)   status; the client is read and dropped
+ *                              until it closes
+ *                              none
+ */
 enum pair_state {
 	PAIR_FREE,
 	PAIR_REQUEST,		/* reading the client's request head */
@@ -41,7 +80,51 @@ enum pair_state {
 	PAIR_LINGER		/* response sent; draining until EOF */
 };
 
-enum inject_state { INJECT_NONE, INJECT_WAIT, INJECT_READY, INJECT_SENT };
+/*
+ * Where one direction of an open pair is (wsproxy(1) RELAYING): what its
+ * destination still gets.  One per flow, that is per source end; every
+ * change is one assignment to flow.dir.
+ *
+ *   DIR_RELAY ------ send_close() in a streamed frame ---> DIR_CLOSE_NEXT
+ *      |  \                                                  | frame ends
+ *      |   `-- send_close() between frames --> DIR_CLOSE_OWN <'
+ *      |                                          | our close written
+ *      |-- the source's close frame --> DIR_LAST --+-> DIR_DONE -> DIR_SHUT
+ *      `-- the source dies in a streamed frame -'   (FIN when the
+ *                                                    destination's bytes
+ *   any -- the destination is gone --> DIR_NOWHERE   are being dropped)
+ */
+enum relay_dir {
+	DIR_RELAY,		/* frames pass as they arrive */
+	DIR_CLOSE_NEXT,		/* wsproxy's close waits for the end of the
+				 * frame being streamed */
+	DIR_CLOSE_OWN,		/* sealed: the ready bytes, then wsproxy's
+				 * close frame */
+	DIR_LAST,		/* sealed: the ready bytes are the last, the
+				 * source's close frame or what came of a
+				 * frame it died in */
+	DIR_DONE,		/* the destination has had its last byte */
+	DIR_SHUT,		/* ... and a FIN after it */
+	DIR_NOWHERE		/* the destination is gone */
+};
+
+/* How an end is read. */
+enum read_state {
+	READ_FRAMES,		/* frames are parsed into its flow */
+	READ_CLOSED,		/* its close frame was parsed: what follows is
+				 * read and dropped */
+	READ_DROP,		/* read and dropped unparsed: it broke the
+				 * rules, or what it sends can go nowhere */
+	READ_EOF		/* end of stream or an error: no more reads */
+};
+
+/* Who ended a pair first, for the log. */
+enum closed_by {
+	CLOSED_BY_NONE,
+	CLOSED_BY_CLIENT,
+	CLOSED_BY_UPSTREAM,
+	CLOSED_BY_PROXY
+};
 
 /*
  * Bytes read from one end on their way to the other.  Offsets into buf:
@@ -59,14 +142,10 @@ struct flow {
 	uint64_t	 frame_left;	/* payload still to come of a streamed frame */
 	uint64_t	 held;		/* size of the checked frame waiting at scan */
 	struct ws_stream ws;
-	uint8_t		 sealed;	/* nothing past 'ready' is ever written */
-	uint8_t		 last;		/* nothing follows 'ready': a relayed close,
-					 * or the source died mid-frame (a FIN) */
-	uint8_t		 discard;	/* the source broke the rules: drop its bytes */
-	uint8_t		 inject;	/* enum inject_state */
-	uint8_t		 inject_len;
-	uint8_t		 inject_off;
-	uint8_t		 frame[8];	/* our own close frame for the destination */
+	uint8_t		 dir;		/* enum relay_dir */
+	uint8_t		 close_len;	/* DIR_CLOSE_*: our close frame ... */
+	uint8_t		 close_off;	/* ... and how much of it is written */
+	uint8_t		 close[8];
 	uint64_t	 bytes;		/* frame bytes read from the source */
 	uint64_t	 messages;	/* complete data messages */
 };
@@ -88,11 +167,8 @@ struct end {
 	uint8_t		 readable;	/* edge seen, not yet read to EAGAIN */
 	uint8_t		 writable;
 	uint8_t		 hup;		/* the poller reported a hang-up */
-	uint8_t		 eof;		/* read returned end of stream */
 	uint8_t		 dead;		/* error, or done with: never touched again */
-	uint8_t		 got_close;	/* a close frame from this end was parsed */
-	uint8_t		 sent_close;	/* a close frame to this end was written */
-	uint8_t		 shut;		/* shutdown(SHUT_WR) done */
+	uint8_t		 rd;		/* enum read_state */
 	struct flow	 in;		/* bytes read from this end */
 	struct output	 out;		/* bytes wsproxy writes to this end */
 };
@@ -111,7 +187,7 @@ struct pair {
 	uint8_t		 route;
 	uint8_t		 addr;		/* which upstream address is being tried */
 	uint8_t		 listener;
-	uint8_t		 closed_by;	/* 0 none, 1 client, 2 upstream, 3 proxy */
+	uint8_t		 closed_by;	/* enum closed_by */
 	uint8_t		 request_sent;	/* PAIR_UPGRADE: reading the response */
 	uint8_t		 interim;	/* PAIR_UPGRADE: 1xx answers skipped */
 	uint8_t		 counted;	/* counts against --max-conns */
@@ -125,6 +201,13 @@ struct pair {
 	const char	*why;		/* reason of a rejection, for the log */
 	struct sockaddr_in6 peer;	/* client address (v4 as v4-mapped) */
 };
+
+/* Is the flow sealed: nothing past 'ready' is ever written? */
+static inline int
+flow_sealed(const struct flow *f)
+{
+	return f->dir != DIR_RELAY && f->dir != DIR_CLOSE_NEXT;
+}
 
 /* The ends of a pair, and their I/O through the transport seam. */
 static inline struct end *

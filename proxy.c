@@ -352,7 +352,10 @@ end_close(struct end *e)
 void
 pair_close(struct pair *p, const char *why)
 {
-	static const char *const who[] = { "none", "client", "upstream", "proxy" };
+	static const char *const who[] = {
+		[CLOSED_BY_NONE] = "none", [CLOSED_BY_CLIENT] = "client",
+		[CLOSED_BY_UPSTREAM] = "upstream", [CLOSED_BY_PROXY] = "proxy"
+	};
 	char addr[64];
 	const struct px_route *r = &cfg.route[p->route];
 

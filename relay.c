@@ -28,49 +28,42 @@
 /* Writing a flow to its destination                                   */
 /* ------------------------------------------------------------------ */
 
-/* Write f's ready bytes, then any close of ours, to dst; 1 if anything
- * was written. */
+/*
+ * Write f's ready bytes to dst, then our close when the direction has
+ * one; 1 if anything was written.  Moves the direction on to DIR_DONE
+ * once dst has its last byte.
+ */
 static int
 flow_write(struct flow *f, struct end *dst)
 {
 	int progress = 0;
 	ssize_t n;
 
-	while (dst->writable && !dst->dead) {
-		if (f->start < f->ready) {
-			n = end_write(dst, f->buf + f->start,
-			    f->ready - f->start);
-		} else if (f->inject == INJECT_READY) {
-			n = end_write(dst, f->frame + f->inject_off,
-			    (size_t)(f->inject_len - f->inject_off));
-		} else
-			break;
-		if (n == PX_IO_AGAIN) {
-			dst->writable = 0;
-			break;
-		}
-		if (n < 0) {
-			dst->dead = 1;
-			break;
-		}
-		progress = 1;
-		if (f->start < f->ready) {
-			f->start += (uint32_t)n;
-		} else {
-			f->inject_off = (uint8_t)(f->inject_off + n);
-			if (f->inject_off == f->inject_len) {
-				f->inject = INJECT_SENT;
-				dst->sent_close = 1;
+	if (f->buf != NULL)
+		progress = flow_send(f, dst);
+	if (f->dir == DIR_CLOSE_OWN && f->start == f->ready) {
+		while (dst->writable && !dst->dead) {
+			n = end_write(dst, f->close + f->close_off,
+			    (size_t)(f->close_len - f->close_off));
+			if (n == PX_IO_AGAIN) {
+				dst->writable = 0;
+				break;
+			}
+			if (n < 0) {
+				dst->dead = 1;
+				break;
+			}
+			progress = 1;
+			f->close_off = (uint8_t)(f->close_off + n);
+			if (f->close_off == f->close_len) {
+				f->dir = DIR_DONE;
+				break;
 			}
 		}
-	}
-	if (f->buf == NULL)
-		return progress;
-	if (f->last && f->start == f->ready)
-		dst->sent_close = 1;	/* its close, or nothing more at all */
-	if (f->start == f->end) {
-		flow_release(f);
-	} else if (f->sealed && f->start == f->ready && f->ready < f->scan) {
+	} else if (f->dir == DIR_LAST && f->start == f->ready)
+		f->dir = DIR_DONE;	/* its close, or nothing more at all */
+	if (f->buf != NULL && flow_sealed(f) && f->start == f->ready &&
+	    f->ready < f->scan) {
 		/* Parsed bytes past a seal are never written: drop them. */
 		memmove(f->buf, f->buf + f->scan, f->end - f->scan);
 		f->end -= f->scan;
@@ -126,9 +119,8 @@ send_close(struct pair *p, struct end *dst, unsigned code)
 	uint32_t r;
 
 	/* Only one close ever goes to an end: ours, or a relayed one that
-	 * has sealed the flow already. */
-	if (dst->dead || dst->sent_close || f->inject != INJECT_NONE ||
-	    (f->sealed && !f->discard))
+	 * has sealed the direction already. */
+	if (dst->dead || f->dir != DIR_RELAY)
 		return;
 	if (dst == &p->upstream) {
 		r = rng32();
@@ -136,28 +128,30 @@ send_close(struct pair *p, struct end *dst, unsigned code)
 		mask[1] = (uint8_t)(r >> 8);
 		mask[2] = (uint8_t)(r >> 16);
 		mask[3] = (uint8_t)(r >> 24);
-		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, mask);
+		f->close_len = (uint8_t)ws_close_frame(f->close, code, mask);
 	} else {
-		f->inject_len = (uint8_t)ws_close_frame(f->frame, code, NULL);
+		f->close_len = (uint8_t)ws_close_frame(f->close, code, NULL);
 	}
-	f->inject_off = 0;
-	if (f->frame_left > 0) {
-		f->inject = INJECT_WAIT;	/* sealed at the frame's end */
-	} else {
-		f->inject = INJECT_READY;
-		f->sealed = 1;
-	}
-	if (p->closed_by == 0) {
-		p->closed_by = 3;
+	f->close_off = 0;
+	/* Inside a streamed frame it waits for the frame's end. */
+	f->dir = f->frame_left > 0 ? DIR_CLOSE_NEXT : DIR_CLOSE_OWN;
+	if (p->closed_by == CLOSED_BY_NONE) {
+		p->closed_by = CLOSED_BY_PROXY;
 		p->close_code = (uint16_t)code;
 	}
 }
 
+/* Who 'from' is, as the log says who closed. */
+static enum closed_by
+closer(const struct pair *p, const struct end *from)
+{
+	return from == &p->client ? CLOSED_BY_CLIENT : CLOSED_BY_UPSTREAM;
+}
+
 /*
  * 'from' broke a rule of wsproxy(1) RELAYING: it gets 'code', its peer
- * gets 1001 (the
- * client broke it) or 1014 (the upstream did).  Nothing more from it is
- * parsed or forwarded.
+ * gets 1001 (the client broke it) or 1014 (the upstream did).  Nothing
+ * more from it is parsed or forwarded.
  */
 static void
 protocol_error(struct pair *p, struct end *from, unsigned code)
@@ -167,14 +161,14 @@ protocol_error(struct pair *p, struct end *from, unsigned code)
 
 	px_log(PX_LOG_INFO, "event=protocol_error side=%s code=%u",
 	    side_name(p, from), code);
-	if (p->closed_by == 0) {
-		p->closed_by = from == &p->client ? 1 : 2;
+	if (p->closed_by == CLOSED_BY_NONE) {
+		p->closed_by = closer(p, from);
 		p->close_code = (uint16_t)code;
 	}
 	/* Cut the flow at the offending frame: what came before goes on. */
 	f->end = f->scan = f->ready;
 	f->held = 0;
-	f->discard = 1;
+	from->rd = READ_DROP;
 	send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
 	    WS_CLOSE_BAD_GATEWAY);
 	send_close(p, from, code);
@@ -202,9 +196,9 @@ close_frame_seen(struct pair *p, struct end *from, const struct ws_frame *w)
 	bad = ws_close_check(payload, len, &code);
 	if (bad)
 		return bad;
-	from->got_close = 1;
-	if (p->closed_by == 0) {
-		p->closed_by = from == &p->client ? 1 : 2;
+	from->rd = READ_CLOSED;
+	if (p->closed_by == CLOSED_BY_NONE) {
+		p->closed_by = closer(p, from);
 		p->close_code = (uint16_t)code;
 	}
 	return 0;
@@ -231,12 +225,10 @@ flow_scan(struct pair *p, struct end *from)
 				avail = f->frame_left;
 			f->scan += (uint32_t)avail;
 			f->frame_left -= avail;
-			if (!f->sealed)
+			if (!flow_sealed(f))
 				f->ready = f->scan;
-			if (f->frame_left == 0 && f->inject == INJECT_WAIT) {
-				f->sealed = 1;
-				f->inject = INJECT_READY;
-			}
+			if (f->frame_left == 0 && f->dir == DIR_CLOSE_NEXT)
+				f->dir = DIR_CLOSE_OWN;	/* at the boundary */
 			continue;
 		}
 		n = ws_frame_parse(f->buf + f->scan, (size_t)avail, &w);
@@ -267,7 +259,7 @@ flow_scan(struct pair *p, struct end *from)
 			/* Too large to hold: stream header and payload. */
 			f->scan = f->end;
 			f->frame_left = total - avail;
-			if (!f->sealed)
+			if (!flow_sealed(f))
 				f->ready = f->scan;
 			continue;
 		}
@@ -281,12 +273,13 @@ flow_scan(struct pair *p, struct end *from)
 		if (w.fin && w.opcode < WS_OP_CLOSE)
 			f->messages++;
 		f->scan += (uint32_t)total;
-		if (!f->sealed)
+		if (!flow_sealed(f))
 			f->ready = f->scan;
 		if (w.opcode == WS_OP_CLOSE) {
-			/* Nothing after a close is forwarded (RFC 6455 5.5.1). */
-			f->sealed = 1;
-			f->last = 1;
+			/* Nothing after a close is forwarded (RFC 6455 5.5.1);
+			 * a close of ours already queued still goes instead. */
+			if (f->dir == DIR_RELAY)
+				f->dir = DIR_LAST;
 			f->end = f->scan;
 			if (p->state == PAIR_OPEN)
 				pair_set_state(p, PAIR_CLOSING);
@@ -307,7 +300,7 @@ flow_scan(struct pair *p, struct end *from)
  * can only be closed, which is wsproxy(1) RELAYING's single 1006 case.
  */
 static void
-source_gone(struct pair *p, struct end *from)
+source_gone(struct pair *p, struct end *from, int had_closed)
 {
 	struct flow *f = &from->in;
 	struct end *to = peer_of(p, from);
@@ -315,18 +308,18 @@ source_gone(struct pair *p, struct end *from)
 
 	/* A FIN after its close frame is a normal half-close: that side
 	 * still takes the other's frames and close answer. */
-	if (from->got_close && !from->dead)
+	if (had_closed && !from->dead)
 		return;
 	/* Nothing more is written to a side that is gone: what waits for it
 	 * is dropped, so the other side's frames can still be read (its
 	 * close answer among them) though they go nowhere. */
 	from->dead = 1;
-	g->sealed = 1;
+	g->dir = DIR_NOWHERE;
 	g->start = g->ready = g->scan;
-	if (from->got_close)
+	if (had_closed)
 		return;
-	if (p->closed_by == 0) {
-		p->closed_by = from == &p->client ? 1 : 2;
+	if (p->closed_by == CLOSED_BY_NONE) {
+		p->closed_by = closer(p, from);
 		p->close_code = 1006;
 	}
 	/* A frame held back incomplete is dropped; whole frames go on. */
@@ -337,17 +330,26 @@ source_gone(struct pair *p, struct end *from)
 		 * close() with unread bytes would be a reset, which can
 		 * destroy what the other side has not read yet. */
 		f->frame_left = 0;
-		f->sealed = 1;
-		f->last = 1;
-		g->discard = 1;
-		if (f->start == f->ready)
-			to->sent_close = 1;	/* all written already */
+		if (!flow_sealed(f))	/* else our close is still due */
+			f->dir = f->start == f->ready ? DIR_DONE : DIR_LAST;
+		if (to->rd == READ_FRAMES)
+			to->rd = READ_DROP;
 	} else {
 		send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
 		    WS_CLOSE_BAD_GATEWAY);
 	}
 	if (p->state == PAIR_OPEN)
 		pair_set_state(p, PAIR_CLOSING);
+}
+
+/* The source ended (EOF, or an error while reading or writing it). */
+static void
+source_ended(struct pair *p, struct end *from)
+{
+	int had_closed = from->rd == READ_CLOSED;
+
+	from->rd = READ_EOF;
+	source_gone(p, from, had_closed);
 }
 
 /* Read what 'from' has into its flow. Returns 1 on progress. */
@@ -357,9 +359,9 @@ flow_read(struct pair *p, struct end *from)
 	struct flow *f = &from->in;
 	ssize_t n;
 
-	if (!from->readable || from->dead || from->eof)
+	if (!from->readable || from->dead || from->rd == READ_EOF)
 		return 0;
-	if (from->got_close || f->discard) {
+	if (from->rd != READ_FRAMES) {
 		/* Drain and drop until the peer closes its side. */
 		n = flow_drop(p, from);
 		if (n > 0)
@@ -389,18 +391,22 @@ flow_read(struct pair *p, struct end *from)
 	}
 	if (n == PX_IO_AGAIN)
 		return 0;
-	from->eof = 1;
 	if (n == PX_IO_ERROR)
 		from->dead = 1;
-	source_gone(p, from);
+	source_ended(p, from);
 	return 1;
 }
 
-/* Is this end finished with: nothing more to read or write? */
+/* Is this end finished with: nothing more to read or write?  Its peer's
+ * flow is the direction toward it. */
 static int
-end_finished(const struct end *e)
+end_finished(struct pair *p, const struct end *e)
 {
-	return e->dead || (e->sent_close && (e->got_close || e->eof));
+	const struct flow *toward = &peer_of(p, e)->in;
+
+	return e->dead || ((toward->dir == DIR_DONE ||
+	    toward->dir == DIR_SHUT) && (e->rd == READ_CLOSED ||
+	    e->rd == READ_EOF));
 }
 
 /* A write error is a side gone too; returns 1 as the close it queues
@@ -408,10 +414,9 @@ end_finished(const struct end *e)
 static int
 end_lost(struct pair *p, struct end *e)
 {
-	if (!e->dead || e->eof)
+	if (!e->dead || e->rd == READ_EOF)
 		return 0;
-	e->eof = 1;
-	source_gone(p, e);
+	source_ended(p, e);
 	return 1;
 }
 
@@ -419,10 +424,12 @@ end_lost(struct pair *p, struct end *e)
  * mid-frame) gets our FIN once its last byte is out, so it closes and
  * the pair does not wait for --close-timeout. */
 static void
-end_shut_if_done(struct end *e)
+end_shut_if_done(struct pair *p, struct end *e)
 {
-	if (e->in.discard && e->sent_close && !e->shut && !e->dead) {
-		e->shut = 1;
+	struct flow *toward = &peer_of(p, e)->in;
+
+	if (e->rd == READ_DROP && toward->dir == DIR_DONE && !e->dead) {
+		toward->dir = DIR_SHUT;
 		tls_shutdown(e->fd, e->tls);
 	}
 }
@@ -437,9 +444,11 @@ relay_run(struct pair *p)
 		progress = 0;
 		/* Flag tests first: an event mostly concerns one direction,
 		 * and a direction with nothing in flight has no buffer. */
-		if (u->in.buf != NULL || u->in.inject == INJECT_READY)
+		if (u->in.buf != NULL || u->in.dir == DIR_CLOSE_OWN ||
+		    u->in.dir == DIR_LAST)
 			progress |= flow_write(&u->in, c);
-		if (c->in.buf != NULL || c->in.inject == INJECT_READY)
+		if (c->in.buf != NULL || c->in.dir == DIR_CLOSE_OWN ||
+		    c->in.dir == DIR_LAST)
 			progress |= flow_write(&c->in, u);
 		if (c->readable)
 			progress |= flow_read(p, c);
@@ -449,9 +458,9 @@ relay_run(struct pair *p)
 		progress |= end_lost(p, u);
 	} while (progress);
 
-	end_shut_if_done(c);
-	end_shut_if_done(u);
-	if (end_finished(u) && end_finished(c)) {
+	end_shut_if_done(p, c);
+	end_shut_if_done(p, u);
+	if (end_finished(p, u) && end_finished(p, c)) {
 		pair_close(p, NULL);
 		return;
 	}

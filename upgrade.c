@@ -509,7 +509,7 @@ response_run(struct pair *p)
 		}
 		if (f->start < f->ready)
 			return;		/* wait for the client to take it */
-		if (p->body_left == 0 || u->dead || u->eof) {
+		if (p->body_left == 0 || u->dead || u->rd == READ_EOF) {
 			/* All passed on: close like any error answer. */
 			end_close(u);
 			linger_start(p);
@@ -522,7 +522,7 @@ response_run(struct pair *p)
 		if (r == PX_IO_AGAIN || r == FILL_NOBUF || r == FILL_FULL)
 			return;
 		if (r < 0) {
-			u->eof = 1;
+			u->rd = READ_EOF;
 			continue;
 		}
 		f->ready = f->scan = f->end;

@@ -121,12 +121,12 @@ fz_dump(void)
 	for (i = 0; i < slab_size; i++)
 		if (slab[i].state != PAIR_FREE)
 			fprintf(stderr, "  slot %u state=%s timer=%u client.fd=%d"
-			    " upstream.fd=%d c.dead=%d u.dead=%d c.eof=%d"
-			    " u.eof=%d\n", i, state_name[slab[i].state],
+			    " upstream.fd=%d c.dead=%d u.dead=%d c.rd=%d"
+			    " u.rd=%d\n", i, state_name[slab[i].state],
 			    slab[i].timer, slab[i].client.fd,
 			    slab[i].upstream.fd, slab[i].client.dead,
-			    slab[i].upstream.dead, slab[i].client.eof,
-			    slab[i].upstream.eof);
+			    slab[i].upstream.dead, slab[i].client.rd,
+			    slab[i].upstream.rd);
 }
 
 static int
