@@ -77,7 +77,8 @@ enum pair_state {
 	PAIR_OPEN,		/* relaying frames both ways */
 	PAIR_CLOSING,		/* a close frame is in flight */
 	PAIR_REJECT,		/* writing our own error response */
-	PAIR_LINGER		/* response sent; draining until EOF */
+	PAIR_LINGER,		/* response sent; draining until EOF */
+	PAIR_STATES
 };
 
 /*
@@ -287,6 +288,37 @@ void output_release(struct end *e);
 /* ------------------------------------------------------------------ */
 /* proxy.c: the slab, its states, the loop                             */
 /* ------------------------------------------------------------------ */
+
+/*
+ * Whether the loop runs, and what it does (wsproxy(1) SIGNALS comes
+ * with the lifecycle work): main() loops while px_run is not RUN_STOPPED.
+ */
+enum px_run {
+	RUN_STARTING,		/* before the listeners are watched */
+	RUN_ACCEPTING,		/* serving */
+	RUN_DRAINING,		/* not accepting; pairs finish */
+	RUN_STOPPED		/* the loop ends */
+};
+extern enum px_run px_run;
+
+/*
+ * Counters for metrics (wsproxy(1) LIMITS, LOGGING), written at two
+ * chokepoints only: pair_set_state() moves the per-state gauge,
+ * pair_close() adds a finished pair's totals.  Plain integers, no
+ * allocation, nothing per frame.
+ */
+struct px_counters {
+	uint64_t	 pairs[PAIR_STATES];	/* gauge: slots in each state */
+	uint64_t	 accepted;		/* clients taken into a slot */
+	uint64_t	 opened;		/* pairs that reached PAIR_OPEN */
+	uint64_t	 rejected;		/* ended with wsproxy's or the
+						 * upstream's non-101 answer */
+	uint64_t	 closed;		/* pairs ended, all kinds */
+	uint64_t	 bytes[2];		/* frame bytes read: [0] from
+						 * clients, [1] from upstreams */
+	uint64_t	 messages[2];		/* data messages, likewise */
+};
+extern struct px_counters px_count;
 
 /* An fd was opened (sock_new), or is closed: the accept budget. */
 void px_fd_opened(void);

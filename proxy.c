@@ -46,6 +46,9 @@
 
 static uint64_t timer_ms[TIMER_KINDS];	/* from px_cfg at start-up */
 
+enum px_run px_run = RUN_STARTING;
+struct px_counters px_count;
+
 static const char *const state_name[] = {
 	"free", "request", "connect", "upgrade", "response", "open",
 	"closing", "reject", "linger"
@@ -391,6 +394,15 @@ done:
 	runq_unlink(p);
 	if (p->counted)
 		pairs_counted--;
+	px_count.pairs[p->state]--;
+	px_count.pairs[PAIR_FREE]++;
+	px_count.closed++;
+	if (p->status != 0 && p->status != 101)
+		px_count.rejected++;
+	px_count.bytes[0] += p->client.in.bytes;
+	px_count.bytes[1] += p->upstream.in.bytes;
+	px_count.messages[0] += p->client.in.messages;
+	px_count.messages[1] += p->upstream.in.messages;
 	end_close(&p->upstream);
 	end_close(&p->client);
 	flow_release(&p->upstream.in);
@@ -429,6 +441,12 @@ pair_set_state(struct pair *p, enum pair_state s)
 		p->counted = 1;
 		pairs_counted++;
 	}
+	px_count.pairs[p->state]--;
+	px_count.pairs[s]++;
+	if (p->state == PAIR_FREE)
+		px_count.accepted++;
+	if (s == PAIR_OPEN)
+		px_count.opened++;
 	p->state = (uint8_t)s;
 	timer_set(p, (enum timer_kind)timer_of[s]);
 }
@@ -625,6 +643,7 @@ pair_run(struct pair *p)
 		linger_run(p);
 		break;
 	case PAIR_FREE:
+	case PAIR_STATES:	/* not a state: the count of them */
 		break;
 	}
 }
@@ -718,6 +737,7 @@ slab_init(void)
 		slab_free[i] = n - 1 - i;
 	}
 	slab_nfree = n;
+	px_count.pairs[PAIR_FREE] = n;
 	for (k = 0; k < TIMER_KINDS; k++)
 		timer_head[k] = timer_tail[k] = NIL;
 }
@@ -773,6 +793,7 @@ px_start(void)
 	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
 	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
 	    cfg.buf_size);
+	px_run = RUN_ACCEPTING;
 }
 
 int
@@ -781,6 +802,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	px_configure(argc, argv);
 	px_start();
-	for (;;)
+	while (px_run != RUN_STOPPED)
 		loop_once(-1);
+	return 0;
 }

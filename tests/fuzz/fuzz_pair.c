@@ -182,6 +182,20 @@ fz_invariants(void)
 		on[p->timer]++;
 	}
 	FZ_CHECK(used + slab_nfree == slab_size);
+	/* the per-state gauge moves with every state change and close */
+	{
+		uint64_t in_state[PAIR_STATES], sum = 0;
+
+		memset(in_state, 0, sizeof(in_state));
+		for (i = 0; i < slab_size; i++)
+			in_state[slab[i].state]++;
+		for (k = 0; k < PAIR_STATES; k++) {
+			FZ_CHECK(px_count.pairs[k] == in_state[k]);
+			sum += px_count.pairs[k];
+		}
+		FZ_CHECK(sum == slab_size);
+		FZ_CHECK(px_count.accepted == px_count.closed + used);
+	}
 	FZ_CHECK(bufs == pool_in_use());
 	FZ_CHECK(counted == pairs_counted);
 	for (k = 1; k < TIMER_KINDS; k++) {
