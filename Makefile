@@ -21,8 +21,9 @@ LDLIBS  ?=
 # The poller backend: epoll on Linux, kqueue elsewhere (ev.h).
 EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
 SRCS = proxy.c upgrade.c relay.c flow.c sock.c config.c handshake.c target.c \
-    ws.c tls.c $(EV_SRC)
-HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h sock.h
+    ws.c tls.c tls_load.c tls_x509.c $(EV_SRC)
+HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
+    sock.h tls_int.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
 # libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
@@ -139,10 +140,11 @@ build/fuzz_target: tests/fuzz/fuzz_target.c tests/unit/target_invariants.h targe
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)
 FUZZERS += fuzz_san
-build/fuzz_san: tests/fuzz/fuzz_san.c tls.c proxy.h
+build/fuzz_san: tests/fuzz/fuzz_san.c tls_x509.c $(HDRS)
 	@mkdir -p build
-	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ \
-	    tests/fuzz/fuzz_san.c -lbearssl
+	$(FUZZCC) $(CPPFLAGS) -DWSPROXY_TLS -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_san.c \
+	    -lbearssl
 endif
 # The whole pair state machine: proxy.c is #included by the harness (its
 # main renamed), so it is not compiled again here.  Built like ./wsproxy

@@ -1,5 +1,5 @@
 /*
- * fuzz_san.c - libFuzzer target for tls.c's iPAddress subjectAltName
+ * fuzz_san.c - libFuzzer target for tls_x509.c's iPAddress subjectAltName
  * walker, the one parser wsproxy itself runs on certificate bytes from
  * the network (BearSSL parses the rest).  It sees the upstream's
  * end-entity certificate in whatever pieces the TLS records cut it, so:
@@ -8,23 +8,15 @@
  *     input, the walker ends in the same state (found, position, depth);
  *   - it stays inside what it is given (ASan) and within SAN_DEPTH;
  *   - "found" implies the address bytes occur in the certificate.
- * Built only with TLS (it includes tls.c, which needs BearSSL).
+ * Built only with TLS (it includes tls_x509.c, which needs BearSSL).
  */
 #define WSPROXY_TLS 1
-#include "../../tls.c"
+#include "../../tls_x509.c"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-struct px_config px_cfg;
-
-void
-px_log(enum px_log_level level, const char *fmt, ...)
-{
-	(void)level;
-	(void)fmt;
-}
 
 #define CHECK(c) do {							\
 	if (!(c)) {							\
