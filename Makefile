@@ -20,10 +20,10 @@ LDLIBS  ?=
 
 # The poller backend: epoll on Linux, kqueue elsewhere (ev.h).
 EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
-SRCS = proxy.c upgrade.c relay.c flow.c sock.c config.c handshake.c target.c \
-    ws.c tls.c tls_load.c tls_x509.c $(EV_SRC)
+SRCS = proxy.c upgrade.c relay.c flow.c pool.c sock.c config.c handshake.c \
+    target.c ws.c tls.c tls_load.c tls_x509.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
-    sock.h tls_int.h
+    sock.h pool.h tls_int.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
 # libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1

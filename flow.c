@@ -11,66 +11,33 @@
  * written once, here, and so is the turn each read is charged to.
  */
 #include <sys/types.h>
-#include <sys/mman.h>
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
 #include "pair.h"
+#include "pool.h"
 
 uint8_t px_scratch[64 * 1024];
 
 /* ------------------------------------------------------------------ */
-/* The pool                                                            */
+/* The buffers                                                         */
 /* ------------------------------------------------------------------ */
 
-/* pool_n buffers of px_cfg.buf_size, reserved with mmap so untouched
- * ones cost no memory; a LIFO free stack keeps the hot ones in use. */
-static uint8_t *pool_mem;
-static uint32_t *pool_free;
-static uint32_t pool_n, pool_nfree;
+/* Two buffers of px_cfg.buf_size per slab slot: a pair never holds
+ * more than two at once (the table in pair.h), so it cannot run dry. */
+static struct pool buffers;
 
 int
-pool_init(uint32_t n)
+buffers_init(uint32_t n)
 {
-	uint32_t i;
-
-	pool_mem = mmap(NULL, (size_t)n * px_cfg.buf_size,
-	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-	    -1, 0);
-	if (pool_mem == MAP_FAILED)
-		return -1;
-	pool_free = calloc(n, sizeof(*pool_free));
-	if (pool_free == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		pool_free[i] = n - 1 - i;
-	pool_n = pool_nfree = n;
-	return 0;
+	return pool_create(&buffers, n, px_cfg.buf_size);
 }
 
 uint32_t
-pool_in_use(void)
+buffers_in_use(void)
 {
-	return pool_n - pool_nfree;
-}
-
-/* A buffer, or NULL when the pool is dry.  It has two per slot and a
- * pair never holds more than two, so that is for the invariant's sake. */
-static uint8_t *
-pool_take(void)
-{
-	if (pool_nfree == 0)
-		return NULL;
-	return pool_mem + (size_t)pool_free[--pool_nfree] * px_cfg.buf_size;
-}
-
-static void
-pool_give(const uint8_t *buf)
-{
-	pool_free[pool_nfree++] =
-	    (uint32_t)((size_t)(buf - pool_mem) / px_cfg.buf_size);
+	return pool_used(&buffers);
 }
 
 /* ------------------------------------------------------------------ */
@@ -82,7 +49,7 @@ flow_buf(struct flow *f)
 {
 	if (f->buf != NULL)
 		return 0;
-	if ((f->buf = pool_take()) == NULL)
+	if ((f->buf = pool_take(&buffers)) == NULL)
 		return -1;
 	f->start = f->ready = f->scan = f->end = 0;
 	return 0;
@@ -93,7 +60,7 @@ flow_release(struct flow *f)
 {
 	if (f->buf == NULL)
 		return;
-	pool_give(f->buf);
+	pool_give(&buffers, f->buf);
 	f->buf = NULL;
 	f->start = f->ready = f->scan = f->end = 0;
 }
@@ -146,22 +113,31 @@ flow_drop(struct pair *p, struct end *e)
 	return n;
 }
 
+size_t
+end_send(struct end *e, const void *buf, size_t len)
+{
+	ssize_t n;
+
+	if (!e->writable || e->dead)
+		return 0;
+	n = end_write(e, buf, len);
+	if (n > 0)
+		return (size_t)n;
+	if (n == PX_IO_AGAIN)
+		e->writable = 0;
+	else
+		e->dead = 1;
+	return 0;
+}
+
 int
 flow_send(struct flow *f, struct end *dst)
 {
 	int progress = 0;
-	ssize_t n;
+	size_t n;
 
-	while (f->start < f->ready && dst->writable && !dst->dead) {
-		n = end_write(dst, f->buf + f->start, f->ready - f->start);
-		if (n == PX_IO_AGAIN) {
-			dst->writable = 0;
-			break;
-		}
-		if (n < 0) {
-			dst->dead = 1;
-			break;
-		}
+	while (f->start < f->ready &&
+	    (n = end_send(dst, f->buf + f->start, f->ready - f->start)) > 0) {
 		f->start += (uint32_t)n;
 		progress = 1;
 	}
@@ -177,7 +153,7 @@ flow_send(struct flow *f, struct end *dst)
 uint8_t *
 output_buf(struct end *e)
 {
-	if (e->out.buf == NULL && (e->out.buf = pool_take()) == NULL)
+	if (e->out.buf == NULL && (e->out.buf = pool_take(&buffers)) == NULL)
 		return NULL;
 	e->out.start = e->out.end = 0;
 	return e->out.buf;
@@ -188,7 +164,7 @@ output_release(struct end *e)
 {
 	if (e->out.buf == NULL)
 		return;
-	pool_give(e->out.buf);
+	pool_give(&buffers, e->out.buf);
 	e->out.buf = NULL;
 	e->out.start = e->out.end = 0;
 }
@@ -197,18 +173,10 @@ int
 output_write(struct end *e)
 {
 	struct output *o = &e->out;
-	ssize_t n;
+	size_t n;
 
-	while (o->buf != NULL && e->writable && !e->dead) {
-		n = end_write(e, o->buf + o->start, o->end - o->start);
-		if (n == PX_IO_AGAIN) {
-			e->writable = 0;
-			break;
-		}
-		if (n < 0) {
-			e->dead = 1;
-			break;
-		}
+	while (o->buf != NULL &&
+	    (n = end_send(e, o->buf + o->start, o->end - o->start)) > 0) {
 		o->start += (uint32_t)n;
 		if (o->start == o->end)
 			output_release(e);

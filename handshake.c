@@ -134,10 +134,23 @@ name_folds(const char *a, size_t alen, const char *b, size_t blen)
 	return 1;
 }
 
+/*
+ * Is h one of names (folded as above)?  A name that ends in '-' is a
+ * prefix: "Proxy-" stands for every Proxy-* header.
+ */
 static int
-name_folds_str(const struct http_header *h, const char *name)
+name_listed(const struct http_header *h, const char *const *names, size_t n)
 {
-	return name_folds(h->name, h->name_len, name, strlen(name));
+	size_t i, len;
+
+	for (i = 0; i < n; i++) {
+		len = strlen(names[i]);
+		if (names[i][len - 1] == '-' ? h->name_len >= len &&
+		    name_folds(h->name, len, names[i], len) :
+		    name_folds(h->name, h->name_len, names[i], len))
+			return 1;
+	}
+	return 0;
 }
 
 /*
@@ -149,16 +162,11 @@ static int
 identity_header(const struct http_header *h)
 {
 	static const char *const names[] = {
-		"Forwarded", "X-Real-IP", "X-Client-IP", "True-Client-IP",
+		"Forwarded", "X-Forwarded-", "X-Real-IP", "X-Client-IP",
+		"True-Client-IP",
 	};
-	size_t i;
 
-	if (h->name_len >= 12 && name_folds(h->name, 12, "X-Forwarded-", 12))
-		return 1;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (name_folds_str(h, names[i]))
-			return 1;
-	return 0;
+	return name_listed(h, names, sizeof(names) / sizeof(names[0]));
 }
 
 /* Headers never copied from one leg to the other (RFC 9110 7.6.1), and
@@ -169,18 +177,12 @@ hop_by_hop(const struct http_header *h)
 	static const char *const names[] = {
 		"Connection", "Keep-Alive", "TE", "Trailer",
 		"Transfer-Encoding", "Upgrade", "Host", "Content-Length",
-		"Sec-WebSocket-Key", "Sec-WebSocket-Version",
+		"Proxy-", "Sec-WebSocket-Key", "Sec-WebSocket-Version",
 		"Sec-WebSocket-Protocol", "Sec-WebSocket-Extensions",
 		"Sec-WebSocket-Accept",
 	};
-	size_t i;
 
-	if (h->name_len >= 6 && name_folds(h->name, 6, "Proxy-", 6))
-		return 1;
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (name_folds_str(h, names[i]))
-			return 1;
-	return 0;
+	return name_listed(h, names, sizeof(names) / sizeof(names[0]));
 }
 
 /*

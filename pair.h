@@ -242,10 +242,10 @@ end_write(struct end *e, const void *buf, size_t len)
 extern uint8_t px_scratch[64 * 1024];	/* sink for bytes that are dropped */
 
 /* Reserve n buffers of px_cfg.buf_size (untouched ones cost nothing). */
-int pool_init(uint32_t n);
+int buffers_init(uint32_t n);
 
 /* Buffers handed out now. */
-uint32_t pool_in_use(void);
+uint32_t buffers_in_use(void);
 
 /* Take a pool buffer for f if it has none: 0, or -1 if the pool is dry. */
 int flow_buf(struct flow *f);
@@ -271,6 +271,12 @@ ssize_t flow_fill(struct pair *p, struct end *e, size_t limit);
 /* Read what e sends and drop it: > 0, PX_IO_AGAIN as above, or the end. */
 ssize_t flow_drop(struct pair *p, struct end *e);
 
+/*
+ * Write buf[0..len) to e: bytes written, or 0 when e cannot take more
+ * now (e->writable is cleared) or failed (e->dead is set).
+ */
+size_t end_send(struct end *e, const void *buf, size_t len);
+
 /* Write f's ready bytes [start, ready) to dst: 1 on progress.  A flow
  * with nothing left gives its buffer back; dst->dead on an error. */
 int flow_send(struct flow *f, struct end *dst);
@@ -290,8 +296,8 @@ void output_release(struct end *e);
 /* ------------------------------------------------------------------ */
 
 /*
- * Whether the loop runs, and what it does (wsproxy(1) SIGNALS comes
- * with the lifecycle work): main() loops while px_run is not RUN_STOPPED.
+ * Whether the loop runs, and what it does: main() loops while px_run is
+ * not RUN_STOPPED.
  */
 enum px_run {
 	RUN_STARTING,		/* before the listeners are watched */

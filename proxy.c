@@ -725,7 +725,7 @@ slab_init(void)
 	slab = calloc(n, sizeof(*slab));
 	slab_free = calloc(n, sizeof(*slab_free));
 	if (slab == NULL || slab_free == NULL || upgrade_init() < 0 ||
-	    pool_init(2 * n) < 0 ||
+	    buffers_init(2 * n) < 0 ||
 	    tls_pool_init(n) < 0) {
 		fprintf(stderr, "wsproxy: cannot allocate %u pairs\n", n);
 		exit(71);

@@ -37,22 +37,13 @@ static int
 flow_write(struct flow *f, struct end *dst)
 {
 	int progress = 0;
-	ssize_t n;
+	size_t n;
 
 	if (f->buf != NULL)
 		progress = flow_send(f, dst);
 	if (f->dir == DIR_CLOSE_OWN && f->start == f->ready) {
-		while (dst->writable && !dst->dead) {
-			n = end_write(dst, f->close + f->close_off,
-			    (size_t)(f->close_len - f->close_off));
-			if (n == PX_IO_AGAIN) {
-				dst->writable = 0;
-				break;
-			}
-			if (n < 0) {
-				dst->dead = 1;
-				break;
-			}
+		while ((n = end_send(dst, f->close + f->close_off,
+		    (size_t)(f->close_len - f->close_off))) > 0) {
 			progress = 1;
 			f->close_off = (uint8_t)(f->close_off + n);
 			if (f->close_off == f->close_len) {

@@ -20,7 +20,6 @@
  * Without -DWSPROXY_TLS only the plain path is compiled.
  */
 #include <sys/types.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
@@ -37,6 +36,7 @@
 #ifdef WSPROXY_TLS
 #include <bearssl.h>
 
+#include "pool.h"
 #include "tls_int.h"
 
 static ssize_t engine_read(struct tls_conn *, void *, size_t);
@@ -211,14 +211,12 @@ static const char *alpn[] = { "http/1.1" };
 /* Seeds each engine, so a handshake never opens /dev/urandom. */
 static br_hmac_drbg_context drbg;
 
-static struct tls_conn *pool;
-static uint32_t *pool_free;
-static uint32_t pool_nfree;
+static struct pool conns;	/* one tls_conn per TLS end */
 
 int
 tls_pool_init(uint32_t slots)
 {
-	uint32_t i, n, sides = 0;
+	uint32_t n, sides = 0;
 	br_prng_seeder seeder;
 	int r;
 
@@ -253,40 +251,16 @@ tls_pool_init(uint32_t slots)
 		return -1;
 	}
 	n = slots * sides;
-	pool = mmap(NULL, (size_t)n * sizeof(*pool), PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pool == MAP_FAILED) {
-		pool = NULL;
+	if (pool_create(&conns, n, sizeof(struct tls_conn)) < 0)
 		return -1;
-	}
-	pool_free = calloc(n, sizeof(*pool_free));
-	if (pool_free == NULL)
-		return -1;
-	for (i = 0; i < n; i++)
-		pool_free[i] = n - 1 - i;
-	pool_nfree = n;
 	px_log(PX_LOG_DEBUG, "event=tls_pool entries=%u entry_bytes=%zu",
-	    n, sizeof(*pool));
+	    n, sizeof(struct tls_conn));
 	return 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* Making and ending TLS ends                                          */
 /* ------------------------------------------------------------------ */
-
-static struct tls_conn *
-pool_get(void)
-{
-	if (pool_nfree == 0)
-		return NULL;
-	return &pool[pool_free[--pool_nfree]];
-}
-
-static void
-pool_put(const struct tls_conn *t)
-{
-	pool_free[pool_nfree++] = (uint32_t)(t - pool);
-}
 
 /* What every engine gets: TLS 1.2, our buffer, ALPN, fresh entropy. */
 static void
@@ -320,7 +294,7 @@ tls_client_new(int fd, struct px_upstream *up)
 {
 	const char *name = px_cfg.tls_servername != NULL ?
 	    px_cfg.tls_servername : up->host;
-	struct tls_conn *t = pool_get();
+	struct tls_conn *t = pool_take(&conns);
 	br_ssl_client_context *cc;
 	struct tls_x509 *x;
 	br_ssl_session_parameters *sp = &up->session->params;
@@ -353,7 +327,7 @@ tls_client_new(int fd, struct px_upstream *up)
 	/* No SNI for an IP literal (RFC 6066 3). */
 	if (!br_ssl_client_reset(cc, x->ip_len ? NULL : name,
 	    sp->session_id_len > 0)) {
-		pool_put(t);
+		pool_give(&conns, t);
 		return NULL;
 	}
 	return t;
@@ -362,7 +336,7 @@ tls_client_new(int fd, struct px_upstream *up)
 struct tls_conn *
 tls_server_new(int fd)
 {
-	struct tls_conn *t = pool_get();
+	struct tls_conn *t = pool_take(&conns);
 	br_ssl_server_context *sc;
 
 	if (t == NULL)
@@ -382,7 +356,7 @@ tls_server_new(int fd)
 	br_ssl_engine_add_flags(&sc->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	br_ssl_server_set_cache(sc, &session_cache.vtable);
 	if (!br_ssl_server_reset(sc)) {
-		pool_put(t);
+		pool_give(&conns, t);
 		return NULL;
 	}
 	return t;
@@ -700,7 +674,7 @@ tls_close(struct tls_conn *t)
 		br_ssl_engine_close(t->eng);
 		(void)records_send(t);
 	}
-	pool_put(t);
+	pool_give(&conns, t);
 }
 
 #endif /* WSPROXY_TLS */

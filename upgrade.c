@@ -110,40 +110,52 @@ replace_head(struct flow *f, size_t head_len, const char *new, size_t len)
 
 static void connect_start(struct pair *);
 
+/*
+ * Read more of a head from e (the client's request, the upstream's
+ * answer): 1 when bytes came, 0 when the pair waits for an edge or has
+ * been answered or closed.  A head that reaches limit is too large:
+ * 'full' is the answer (431, or 502 for the upstream's).
+ */
+static int
+head_fill(struct pair *p, struct end *e, size_t limit, unsigned full)
+{
+	const char *why;
+	ssize_t r;
+
+	r = flow_fill(p, e, limit);
+	if (r > 0)
+		return 1;
+	if (r == FILL_NOBUF)
+		pair_close(p, "no buffer");
+	else if (r == FILL_FULL)
+		pair_reject(p, full, 0, e == &p->client ?
+		    "request head too large" :
+		    "upstream response head too large");
+	else if (r != PX_IO_AGAIN && e == &p->client) {
+		why = e->tls != NULL ? tls_error(e->tls, NULL, 0) : NULL;
+		pair_close(p, why ? why : "client closed before its request");
+	} else if (r != PX_IO_AGAIN)
+		pair_reject(p, 502, 0, "upstream closed during upgrade");
+	return 0;
+}
+
 /* Read until the head is complete: 1, or 0 when the pair waits or ended. */
 static int
 request_head(struct pair *p)
 {
-	struct end *c = &p->client;
-	struct flow *f = &c->in;
-	const char *why;
+	struct flow *f = &p->client.in;
 	size_t scan;
-	ssize_t r;
 
 	for (;;) {
-		r = flow_fill(p, c, cfg.max_header_bytes + 1);
-		if (r == PX_IO_AGAIN)
+		if (!head_fill(p, &p->client, cfg.max_header_bytes + 1, 431))
 			return 0;
-		if (r == FILL_NOBUF) {
-			pair_close(p, "no buffer");
-			return 0;
-		}
-		if (r == FILL_FULL) {
-			pair_reject(p, 431, 0, "request head too large");
-			return 0;
-		}
-		if (r < 0) {
-			why = c->tls != NULL ? tls_error(c->tls, NULL, 0) : NULL;
-			pair_close(p, why ? why :
-			    "client closed before its request");
-			return 0;
-		}
 		/* f->scan is the end-finder's position during this state. */
 		scan = f->scan;
-		r = http_head_end((const char *)f->buf, f->end, &scan);
-		f->scan = (uint32_t)scan;
-		if (r)
+		if (http_head_end((const char *)f->buf, f->end, &scan)) {
+			f->scan = (uint32_t)scan;
 			return 1;
+		}
+		f->scan = (uint32_t)scan;
 	}
 }
 
@@ -389,21 +401,8 @@ upgrade_head(struct pair *p, struct http_head *res)
 			continue;
 		}
 		f->scan = (uint32_t)scan;
-		r = flow_fill(p, u, cfg.buf_size);
-		if (r == PX_IO_AGAIN)
+		if (!head_fill(p, u, cfg.buf_size, 502))
 			return 0;
-		if (r == FILL_NOBUF) {
-			pair_close(p, "no buffer");
-			return 0;
-		}
-		if (r == FILL_FULL) {
-			pair_reject(p, 502, 0, "upstream response head too large");
-			return 0;
-		}
-		if (r < 0) {
-			pair_reject(p, 502, 0, "upstream closed during upgrade");
-			return 0;
-		}
 	}
 }
 

@@ -116,7 +116,7 @@ fz_dump(void)
 
 	fprintf(stderr, "fuzz_pair: slab %u/%u free, pool %u/%u free,"
 	    " counted %u, accept_paused %d\n", slab_nfree, slab_size,
-	    2 * slab_size - pool_in_use(), 2 * slab_size, pairs_counted,
+	    2 * slab_size - buffers_in_use(), 2 * slab_size, pairs_counted,
 	    accept_paused);
 	for (i = 0; i < slab_size; i++)
 		if (slab[i].state != PAIR_FREE)
@@ -196,7 +196,7 @@ fz_invariants(void)
 		FZ_CHECK(sum == slab_size);
 		FZ_CHECK(px_count.accepted == px_count.closed + used);
 	}
-	FZ_CHECK(bufs == pool_in_use());
+	FZ_CHECK(bufs == buffers_in_use());
 	FZ_CHECK(counted == pairs_counted);
 	for (k = 1; k < TIMER_KINDS; k++) {
 		uint32_t n = 0;
@@ -769,7 +769,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_invariants();
 	FZ_CHECK(slab_nfree == slab_size);
 	FZ_CHECK(pairs_counted == 0);
-	FZ_CHECK(pool_in_use() == 0);
+	FZ_CHECK(buffers_in_use() == 0);
 	FZ_CHECK(!accept_paused);
 	for (k = 1; k < TIMER_KINDS; k++)
 		FZ_CHECK(timer_head[k] == NIL && timer_tail[k] == NIL);
