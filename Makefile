@@ -7,6 +7,7 @@
 #   make fuzz-long  each fuzzer 10 minutes with ASan+UBSan, stats at the end
 #   make valgrind   the integration suite under valgrind memcheck
 #   make bench      side-by-side benchmark against nginx and HAProxy (not a test)
+#   make install    PREFIX (/usr/local) and DESTDIR: the binary and the manual
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -20,10 +21,11 @@ LDLIBS  ?=
 
 # The poller backend: epoll on Linux, kqueue elsewhere (ev.h).
 EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
-SRCS = proxy.c upgrade.c relay.c flow.c pool.c sock.c config.c handshake.c \
-    target.c ws.c tls.c tls_load.c tls_x509.c $(EV_SRC)
+SRCS = proxy.c upgrade.c relay.c flow.c pool.c sock.c config.c routes.c \
+    listen.c log.c life.c handshake.c target.c ws.c tls.c tls_load.c \
+    tls_x509.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
-    sock.h pool.h tls_int.h
+    sock.h pool.h tls_int.h listen.h life.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
 # libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
@@ -96,6 +98,26 @@ wsproxy-static: $(SRCS) $(HDRS) Makefile $(STATIC_STAMP) $(STATIC_LIBS)
 	    -o $@ $(SRCS) $(STATIC_LIBS)
 	strip -R .comment $@
 	@file $@; ls -l $@
+
+# The static binary without TLS, as the empty-root PID 1 test runs it
+# (make check): alone in a directory, no libraries, no BearSSL needed.
+build/wsproxy-static-plain: $(SRCS) $(HDRS) Makefile
+	@mkdir -p build
+	musl-gcc $(WARN) $(CPPFLAGS) -Os -static -o $@ $(SRCS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary and the manual.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+install: wsproxy
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	cp wsproxy $(DESTDIR)$(BINDIR)/wsproxy
+	chmod 755 $(DESTDIR)$(BINDIR)/wsproxy
+	cp man/wsproxy.1 $(DESTDIR)$(MANDIR)/man1/wsproxy.1
+	chmod 644 $(DESTDIR)$(MANDIR)/man1/wsproxy.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/wsproxy $(DESTDIR)$(MANDIR)/man1/wsproxy.1
 
 SAN = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 build/wsproxy-asan: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
@@ -173,7 +195,8 @@ check:
 
 check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_ws-asan build/test_target build/test_target-asan \
-    build/test_handshake build/test_handshake-asan fuzz
+    build/test_handshake build/test_handshake-asan \
+    build/wsproxy-static-plain fuzz
 
 bench: wsproxy
 	sh bench/run.sh
@@ -189,4 +212,5 @@ lint:
 clean:
 	rm -rf wsproxy wsproxy-static build
 
-.PHONY: all static check check-build fuzz fuzz-long valgrind bench lint clean
+.PHONY: all static install uninstall check check-build fuzz fuzz-long \
+    valgrind bench lint clean

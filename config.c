@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 
 #include "config.h"
 #include "io.h"
+#include "listen.h"
 #include "log.h"
 #include "sock.h"
 #include "target.h"
@@ -62,15 +64,19 @@ static const char usage_text[] =
 "      --tls-insecure          do not verify upstream certificates\n"
 "      --listen-cert FILE      certificate chain for tls: listeners\n"
 "      --listen-key FILE       its private key\n"
+"      --drain-timeout MS      SIGTERM: close handshakes finish within (10s)\n"
+"      --drain-spread MS       SIGTERM: spread the closes over (default 0)\n"
+"      --log-file PATH         log there instead of stderr (SIGUSR1 reopens)\n"
+"      --user NAME             drop to this user after binding, loading keys\n"
+"      --restart-args-file F   SIGUSR2 restarts with the flags in F\n"
+"      --check                 check everything, print the configuration\n"
 "  -v, --verbose               more logging (debug)\n"
 "  -q, --quiet                 less logging (warnings and errors)\n"
 "  -h, --help                  this text\n"
-"  -V, --version               the version\n";
+"  -V, --version               the version\n"
+"Durations (MS) are milliseconds, or take a unit: 250ms, 5s, 2m, 1h.\n";
 
-static void usage_error(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
-
-static void
+void
 usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -84,7 +90,7 @@ usage_error(const char *fmt, ...)
 	exit(64);
 }
 
-static char *
+char *
 xstrndup(const char *s, size_t n)
 {
 	/* n is a length within a C string, so n + 1 is never 0. */
@@ -97,6 +103,39 @@ xstrndup(const char *s, size_t n)
 	memcpy(d, s, n);
 	d[n] = '\0';
 	return d;
+}
+
+/*
+ * A duration (wsproxy(1) DESCRIPTION): a whole number of milliseconds,
+ * or one with a unit, "250ms", "5s", "2m", "1h".  In [min, max]
+ * milliseconds, else exit 64 naming the flag.
+ */
+static uint64_t
+duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
+{
+	static const struct { const char *unit; uint64_t ms; } units[] = {
+		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 },
+	};
+	unsigned long long v;
+	char *endp;
+	size_t i;
+
+	errno = 0;
+	if (arg[0] < '0' || arg[0] > '9')
+		usage_error("%s: '%s' is not a duration (milliseconds, or like"
+		    " 250ms, 5s, 2m, 1h)", flag, arg);
+	v = strtoull(arg, &endp, 10);
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(endp, units[i].unit) == 0)
+			break;
+	if (errno != 0 || i == sizeof(units) / sizeof(units[0]))
+		usage_error("%s: '%s' is not a duration (milliseconds, or like"
+		    " 250ms, 5s, 2m, 1h)", flag, arg);
+	if (v > max / units[i].ms || v * units[i].ms < min)
+		usage_error("%s: %s is out of range (%llu to %llu ms)", flag,
+		    arg, (unsigned long long)min, (unsigned long long)max);
+	return (uint64_t)v * units[i].ms;
 }
 
 /* A whole decimal number in [min, max], else exit 64 naming the flag. */
@@ -116,193 +155,6 @@ number(const char *flag, const char *arg, uint64_t min, uint64_t max)
 		usage_error("%s: %llu is out of range (%llu to %llu)", flag, v,
 		    (unsigned long long)min, (unsigned long long)max);
 	return (uint64_t)v;
-}
-
-/* ------------------------------------------------------------------ */
-/* Routes and upstream URIs                                            */
-/* ------------------------------------------------------------------ */
-
-/*
- * A route prefix as routing compares it: "/socket/" -> "/socket",
- * "socket" -> "/socket", "/" -> "", "/%61pi" -> "/api".  It goes through
- * the same normaliser as request paths (wsproxy(1) ROUTING AND
- * REWRITING), so a prefix and the paths it matches are spelled alike;
- * a ';', a query or a form a request would get 400 for is exit 64.
- */
-static const char *
-normalise_prefix(const char *flag, const char *path, size_t len, size_t *out)
-{
-	struct target t;
-	const char *why;
-	char *in, *d;
-	size_t n = 0;
-
-	in = malloc(len + 2);
-	d = malloc(len + 2);
-	if (in == NULL || d == NULL)
-		usage_error("out of memory");
-	if (len == 0 || path[0] != '/')
-		in[n++] = '/';
-	memcpy(in + n, path, len);
-	n += len;
-	while (n > 1 && in[n - 1] == '/')
-		n--;
-	why = target_normalise(in, n, d, len + 2, &t);
-	if (why == NULL && (t.query != NULL || memchr(d, ';', t.path_len)))
-		why = "';' and '?' are not allowed in a route path";
-	if (why != NULL)
-		usage_error("%s: path '%.*s': %s", flag, (int)len, path, why);
-	free(in);
-	n = t.path_len;
-	if (n == 1)
-		n = 0;			/* "/" matches everything */
-	d[n] = '\0';
-	*out = n;
-	return d;
-}
-
-/*
- * The path and query of an upstream URI, normalised like a request's,
- * so what wsproxy sends upstream is spelled one way.  rest starts at
- * the '/' or '?' after the authority.
- */
-static void
-normalise_uri_target(const char *flag, const char *uri, const char *rest,
-    struct px_upstream *r)
-{
-	size_t len = strlen(rest);
-	struct target t;
-	const char *why;
-	char *in, *d;
-
-	in = malloc(len + 2);
-	d = malloc(len + 2);
-	if (in == NULL || d == NULL)
-		usage_error("out of memory");
-	in[0] = '/';
-	memcpy(in + (rest[0] == '?'), rest, len + 1);
-	why = target_normalise(in, len + (rest[0] == '?'), d, len + 2, &t);
-	if (why != NULL)
-		usage_error("%s: '%s': %s", flag, uri, why);
-	if (rest[0] == '/')
-		r->path = xstrndup(t.path, t.path_len);
-	if (t.query != NULL)
-		r->query = xstrndup(t.query, t.query_len);
-	free(in);
-	free(d);
-}
-
-static void
-resolve(struct px_upstream *r)
-{
-	const char *port = r->port;
-	struct addrinfo hints, *res, *ai;
-	int err;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	err = getaddrinfo(r->host, port, &hints, &res);
-	if (err != 0) {
-		/* Not fatal: the route answers 502 until restarted, as the
-		 * contract says for a name that cannot be resolved. */
-		px_log(PX_LOG_WARN, "event=resolve_failed upstream=%s error=\"%s\"",
-		    r->uri, gai_strerror(err));
-		return;
-	}
-	for (ai = res; ai != NULL && r->naddr < PX_MAX_ADDRS; ai = ai->ai_next) {
-		if (ai->ai_addrlen > sizeof(r->addr[0]))
-			continue;
-		memcpy(&r->addr[r->naddr], ai->ai_addr, ai->ai_addrlen);
-		r->addr_len[r->naddr] = ai->ai_addrlen;
-		r->naddr++;
-	}
-	freeaddrinfo(res);
-}
-
-/* ws://host[:port][/path][?query] into r. */
-static void
-parse_uri(const char *flag, const char *uri, struct px_upstream *r)
-{
-	const char *p = uri, *host, *host_end, *port = NULL, *rest;
-	size_t port_len = 0;
-	char portbuf[8];
-	unsigned long portnum;
-
-	r->uri = uri;
-	if (strncasecmp(p, "ws://", 5) == 0) {
-		p += 5;
-	} else if (strncasecmp(p, "wss://", 6) == 0) {
-		r->tls = 1;
-		p += 6;
-		if (!tls_built_in())
-			usage_error("%s: '%s': this binary was built without TLS",
-			    flag, uri);
-	} else
-		usage_error("%s: '%s' is not a ws:// or wss:// URI", flag, uri);
-	if (strpbrk(uri, "# \t\r\n") != NULL)
-		usage_error("%s: '%s' may not contain a fragment or blanks",
-		    flag, uri);
-	if (*p == '[') {
-		host = p + 1;
-		host_end = strchr(host, ']');
-		if (host_end == NULL)
-			usage_error("%s: '%s': unclosed '['", flag, uri);
-		rest = host_end + 1;
-	} else {
-		host = p;
-		host_end = p + strcspn(p, ":/?");
-		rest = host_end;
-	}
-	if (host_end == host)
-		usage_error("%s: '%s' has no host", flag, uri);
-	if (memchr(host, '@', (size_t)(host_end - host)) != NULL)
-		usage_error("%s: '%s': user information is not supported",
-		    flag, uri);
-	r->host = xstrndup(host, (size_t)(host_end - host));
-	if (*rest == ':') {
-		port = rest + 1;
-		port_len = strcspn(port, "/?");
-		rest = port + port_len;
-		if (port_len == 0 || port_len > 5 ||
-		    strspn(port, "0123456789") < port_len)
-			usage_error("%s: '%s': bad port", flag, uri);
-	} else if (*rest != '\0' && *rest != '/' && *rest != '?')
-		usage_error("%s: '%s': bad host", flag, uri);
-	if (port != NULL) {
-		memcpy(portbuf, port, port_len);
-		portbuf[port_len] = '\0';
-		portnum = strtoul(portbuf, NULL, 10);
-		if (portnum == 0 || portnum > 65535)
-			usage_error("%s: '%s': bad port", flag, uri);
-	} else
-		snprintf(portbuf, sizeof(portbuf), "%s", r->tls ? "443" : "80");
-	memcpy(r->port, portbuf, sizeof(r->port));
-	/* Host header: as written in the URI, port only if given. */
-	r->host_header = xstrndup(p, (size_t)(rest - p));
-	if (*rest == '/' || *rest == '?')
-		normalise_uri_target(flag, uri, rest, r);
-}
-
-static void
-add_route(const char *flag, const char *path_flag, const char *prefix,
-    size_t prefix_len, const char *uri)
-{
-	struct px_route *r;
-	int i;
-
-	if (px_cfg.nroute == PX_MAX_ROUTES)
-		usage_error("%s: more than %d routes", flag, PX_MAX_ROUTES);
-	r = &px_cfg.route[px_cfg.nroute];
-	r->prefix = normalise_prefix(path_flag, prefix, prefix_len,
-	    &r->prefix_len);
-	for (i = 0; i < px_cfg.nroute; i++)
-		if (strcmp(px_cfg.route[i].prefix, r->prefix) == 0)
-			usage_error("%s: path '%s' is routed twice", flag,
-			    r->prefix_len ? r->prefix : "/");
-	r->upstream = &px_cfg.upstream[px_cfg.nupstream++];
-	parse_uri(flag, uri, r->upstream);
-	px_cfg.nroute++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -476,115 +328,6 @@ add_listen(const char *flag, const char *arg)
 	}
 }
 
-/* Split [tls:]HOST:PORT; host "" means every address. */
-static void
-split_listen(const struct px_listener *l, char *host, size_t hostlen,
-    char *port, size_t portlen)
-{
-	const char *a = l->text + (l->tls ? 4 : 0);
-	const char *colon;
-	size_t n;
-
-	if (a[0] == '[') {
-		const char *close = strchr(a, ']');
-
-		if (close == NULL || close[1] != ':')
-			usage_error("--listen: '%s' is not [V6]:PORT", l->text);
-		n = (size_t)(close - a - 1);
-		colon = close + 1;
-		a++;
-	} else {
-		colon = strrchr(a, ':');
-		if (colon == NULL)
-			usage_error("--listen: '%s' is not HOST:PORT", l->text);
-		n = (size_t)(colon - a);
-	}
-	if (n >= hostlen || strlen(colon + 1) >= portlen ||
-	    colon[1] == '\0' || strspn(colon + 1, "0123456789") !=
-	    strlen(colon + 1) || strtoul(colon + 1, NULL, 10) > 65535)
-		usage_error("--listen: '%s': bad address or port", l->text);
-	memcpy(host, a, n);
-	host[n] = '\0';
-	memcpy(port, colon + 1, strlen(colon + 1) + 1);	/* length checked above */
-}
-
-static int
-bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
-{
-	int fd, one = 1;
-
-	fd = socket(sa->sa_family, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/* Accepted sockets inherit TCP_NODELAY from the listener on Linux,
-	 * which saves a setsockopt() per client (proxy.c). */
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	sock_keepalive(fd, px_cfg.tcp_keepalive);
-	if (sa->sa_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
-		    sizeof(v6only));
-	if (bind(fd, sa, len) < 0 || listen(fd, 1024) < 0 ||
-	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
-	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
-		int saved = errno;
-
-		close(fd);
-		errno = saved;
-		return -1;
-	}
-	return fd;
-}
-
-static void
-bind_listener(struct px_listener *l)
-{
-	char host[256], port[8];
-	struct addrinfo hints, *res;
-	int err;
-
-	split_listen(l, host, sizeof(host), port, sizeof(port));
-	if (host[0] == '\0') {
-		/* ":PORT": every address, IPv6 and IPv4 on one socket when
-		 * the host has IPv6, else IPv4 only. */
-		struct sockaddr_in6 s6;
-		struct sockaddr_in s4;
-
-		memset(&s6, 0, sizeof(s6));
-		s6.sin6_family = AF_INET6;
-		s6.sin6_port = htons((uint16_t)strtoul(port, NULL, 10));
-		s6.sin6_addr = in6addr_any;
-		l->fd = bind_one((struct sockaddr *)&s6, sizeof(s6), 0);
-		if (l->fd >= 0 || errno != EAFNOSUPPORT)
-			goto done;
-		memset(&s4, 0, sizeof(s4));
-		s4.sin_family = AF_INET;
-		s4.sin_port = s6.sin6_port;
-		s4.sin_addr.s_addr = htonl(INADDR_ANY);
-		l->fd = bind_one((struct sockaddr *)&s4, sizeof(s4), 0);
-		goto done;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	err = getaddrinfo(host, port, &hints, &res);
-	if (err != 0) {
-		fprintf(stderr, "wsproxy: --listen %s: %s\n", l->text,
-		    gai_strerror(err));
-		exit(71);
-	}
-	/* An explicit [::] is IPv6 only, so 0.0.0.0 can be bound beside it. */
-	l->fd = bind_one(res->ai_addr, res->ai_addrlen, 1);
-	freeaddrinfo(res);
-done:
-	if (l->fd < 0) {
-		fprintf(stderr, "wsproxy: --listen %s: cannot bind: %s\n",
-		    l->text, strerror(errno));
-		exit(71);
-	}
-}
-
 /* ------------------------------------------------------------------ */
 /* The command line                                                    */
 /* ------------------------------------------------------------------ */
@@ -605,7 +348,13 @@ enum {
 	OPT_TLS_INSECURE,
 	OPT_LISTEN_CERT,
 	OPT_LISTEN_KEY,
-	OPT_TCP_KEEPALIVE
+	OPT_TCP_KEEPALIVE,
+	OPT_DRAIN_TIMEOUT,
+	OPT_DRAIN_SPREAD,
+	OPT_LOG_FILE,
+	OPT_USER,
+	OPT_RESTART_ARGS_FILE,
+	OPT_CHECK
 };
 
 static const struct option long_options[] = {
@@ -631,6 +380,12 @@ static const struct option long_options[] = {
 	{ "listen-cert", required_argument, NULL, OPT_LISTEN_CERT },
 	{ "listen-key", required_argument, NULL, OPT_LISTEN_KEY },
 	{ "tcp-keepalive", required_argument, NULL, OPT_TCP_KEEPALIVE },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "drain-spread", required_argument, NULL, OPT_DRAIN_SPREAD },
+	{ "log-file", required_argument, NULL, OPT_LOG_FILE },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "restart-args-file", required_argument, NULL, OPT_RESTART_ARGS_FILE },
+	{ "check", no_argument, NULL, OPT_CHECK },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -654,14 +409,24 @@ flag_name(int c, int index)
 /* TLS flags (wsproxy(1) TLS)                                         */
 /* ------------------------------------------------------------------ */
 
+/* A flag given at most once with a non-empty value (a file, a name). */
+static void
+one_path(const char *flag, const char **dst, const char *arg)
+{
+	if (*dst != NULL)
+		usage_error("%s: given twice", flag);
+	if (arg[0] == '\0')
+		usage_error("%s: empty value", flag);
+	*dst = arg;
+}
+
 static void
 tls_path(const char *flag, const char **dst, const char *arg)
 {
-	if (*dst != NULL)
-		usage_error("--%s: given twice", flag);
-	if (arg[0] == '\0')
-		usage_error("--%s: empty file name", flag);
-	*dst = arg;
+	char dashed[64];
+
+	snprintf(dashed, sizeof(dashed), "--%s", flag);
+	one_path(dashed, dst, arg);
 }
 
 static void
@@ -739,6 +504,111 @@ tls_check(void)
 		    " certificates are NOT verified (--tls-insecure)\"");
 }
 
+/* ------------------------------------------------------------------ */
+/* --user and --check                                                  */
+/* ------------------------------------------------------------------ */
+
+/* A user name, or UID[:GID]: 0, or -1 when there is no such user. */
+static int
+user_lookup(const char *name, unsigned *uid, unsigned *gid)
+{
+	const struct passwd *pw;
+	unsigned long u, g;
+	char *end;
+
+	if (name[0] >= '0' && name[0] <= '9') {
+		u = strtoul(name, &end, 10);
+		g = u;
+		if (*end == ':')
+			g = strtoul(end + 1, &end, 10);
+		if (*end != '\0' || u > 0xfffffffeUL || g > 0xfffffffeUL)
+			return -1;
+		*uid = (unsigned)u;
+		*gid = (unsigned)g;
+		return 0;
+	}
+	if ((pw = getpwnam(name)) == NULL)
+		return -1;
+	*uid = (unsigned)pw->pw_uid;
+	*gid = (unsigned)pw->pw_gid;
+	return 0;
+}
+
+/* A duration as --check prints it. */
+static void
+print_ms(const char *key, uint64_t ms)
+{
+	printf("%s=%llums\n", key, (unsigned long long)ms);
+}
+
+static void
+print_opt(const char *key, const char *value)
+{
+	printf("%s=%s\n", key, value != NULL ? value : "-");
+}
+
+/*
+ * The effective configuration, one key=value line each, defaults filled
+ * in (wsproxy(1) --check).  --header values are not printed: they may
+ * hold a secret taken from the environment.
+ */
+static void
+check_print(void)
+{
+	static const char *const levels[] = { "error", "warn", "info",
+	    "debug" };
+	char addr[64];
+	int i, j;
+
+	printf("version=%s\ntls=%s\n", WSPROXY_VERSION,
+	    tls_built_in() ? "yes" : "no");
+	for (i = 0; i < px_cfg.nlisten; i++)
+		print_opt("listen", px_cfg.listen[i].text);
+	for (i = 0; i < px_cfg.nroute; i++) {
+		const struct px_upstream *u = px_cfg.route[i].upstream;
+
+		printf("route=%s %s\n", px_cfg.route[i].prefix_len ?
+		    px_cfg.route[i].prefix : "/", u->uri);
+		for (j = 0; j < u->naddr; j++)
+			printf("upstream_addr=%s %s\n", u->uri,
+			    sock_addr_text((const struct sockaddr *)&u->addr[j],
+			    addr, sizeof(addr)));
+	}
+	for (i = 0; i < px_cfg.nheader; i++)
+		print_opt("header", px_cfg.header[i].name);
+	for (i = 0; i < px_cfg.nprotocol; i++)
+		print_opt("protocol", px_cfg.protocol[i]);
+	if (px_cfg.nprotocol == 0)
+		print_opt("protocol", "*");
+	print_ms("connect_timeout", px_cfg.connect_timeout);
+	print_ms("upgrade_timeout", px_cfg.upgrade_timeout);
+	print_ms("request_timeout", px_cfg.request_timeout);
+	print_ms("idle_timeout", px_cfg.idle_timeout);
+	print_ms("close_timeout", px_cfg.close_timeout);
+	print_ms("drain_timeout", px_cfg.drain_timeout);
+	print_ms("drain_spread", px_cfg.drain_spread);
+	printf("tcp_keepalive=%us\nmax_conns=%u\nmax_message=%llu\n"
+	    "max_header_bytes=%zu\nbuffer=%zu\n", px_cfg.tcp_keepalive,
+	    px_cfg.max_conns, (unsigned long long)px_cfg.max_message,
+	    px_cfg.max_header_bytes, px_cfg.buf_size);
+	if (tls_built_in()) {
+		print_opt("tls_ca", px_cfg.tls_ca != NULL ? px_cfg.tls_ca :
+		    "system");
+		print_opt("tls_cert", px_cfg.tls_cert);
+		print_opt("tls_key", px_cfg.tls_key);
+		print_opt("tls_servername", px_cfg.tls_servername);
+		print_opt("tls_insecure", px_cfg.tls_insecure ? "yes" : "no");
+		print_opt("listen_cert", px_cfg.listen_cert);
+		print_opt("listen_key", px_cfg.listen_key);
+	}
+	print_opt("log_level", levels[px_cfg.log_level]);
+	print_opt("log_file", px_cfg.log_file != NULL ? px_cfg.log_file :
+	    "stderr");
+	print_opt("user", px_cfg.user);
+	print_opt("restart_args_file", px_cfg.restart_args_file);
+	fflush(stdout);
+}
+
 /* Default slab size: two fds per pair, a few kept for listeners and logs. */
 static uint32_t
 default_max_conns(void)
@@ -766,7 +636,10 @@ px_configure(int argc, char **argv)
 	px_cfg.idle_timeout = 0;
 	px_cfg.close_timeout = 5000;
 	px_cfg.tcp_keepalive = 60;
+	px_cfg.drain_timeout = 10000;
 	px_cfg.log_level = PX_LOG_INFO;
+	px_cfg.argc = argc;
+	px_cfg.argv = argv;
 	opterr = 0;
 	for (;;) {
 		index = -1;
@@ -808,23 +681,23 @@ px_configure(int argc, char **argv)
 			add_protocols("--protocol", optarg);
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			px_cfg.connect_timeout = number("--connect-timeout",
+			px_cfg.connect_timeout = duration("--connect-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_UPGRADE_TIMEOUT:
-			px_cfg.upgrade_timeout = number("--upgrade-timeout",
+			px_cfg.upgrade_timeout = duration("--upgrade-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_REQUEST_TIMEOUT:
-			px_cfg.request_timeout = number("--request-timeout",
+			px_cfg.request_timeout = duration("--request-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_IDLE_TIMEOUT:
-			px_cfg.idle_timeout = number("--idle-timeout", optarg,
+			px_cfg.idle_timeout = duration("--idle-timeout", optarg,
 			    0, 86400000ULL * 365);
 			break;
 		case OPT_CLOSE_TIMEOUT:
-			px_cfg.close_timeout = number("--close-timeout", optarg,
+			px_cfg.close_timeout = duration("--close-timeout", optarg,
 			    1, 86400000);
 			break;
 		case OPT_MAX_CONNS:
@@ -838,6 +711,27 @@ px_configure(int argc, char **argv)
 		case OPT_TCP_KEEPALIVE:
 			px_cfg.tcp_keepalive = (unsigned)number("--tcp-keepalive",
 			    optarg, 0, 86400);
+			break;
+		case OPT_DRAIN_TIMEOUT:
+			px_cfg.drain_timeout = duration("--drain-timeout", optarg,
+			    0, 86400000);
+			break;
+		case OPT_DRAIN_SPREAD:
+			px_cfg.drain_spread = duration("--drain-spread", optarg,
+			    0, 86400000);
+			break;
+		case OPT_LOG_FILE:
+			one_path("--log-file", &px_cfg.log_file, optarg);
+			break;
+		case OPT_USER:
+			one_path("--user", &px_cfg.user, optarg);
+			break;
+		case OPT_RESTART_ARGS_FILE:
+			one_path("--restart-args-file",
+			    &px_cfg.restart_args_file, optarg);
+			break;
+		case OPT_CHECK:
+			px_cfg.check = 1;
 			break;
 		case OPT_MAX_HEADER_BYTES:
 			px_cfg.max_header_bytes = (size_t)number(
@@ -893,17 +787,33 @@ px_configure(int argc, char **argv)
 		px_cfg.buf_size = PX_BUF_MIN;
 	px_cfg.buf_size = (px_cfg.buf_size + 4095) & ~(size_t)4095;
 
-	if (px_cfg.nlisten == 0)
+	/* Sockets handed over by systemd are the listeners when no
+	 * --listen names any (wsproxy(1) CONTAINERS). */
+	if (px_cfg.nlisten == 0 && !listen_inherited())
 		add_listen("--listen", "0.0.0.0:8080");
 	for (i = 0; i < px_cfg.nlisten; i++) {
-		char h[256], p[8];
+		const char *why = listen_check(&px_cfg.listen[i]);
 
-		split_listen(&px_cfg.listen[i], h, sizeof(h), p, sizeof(p));
+		if (why != NULL)
+			usage_error("--listen: '%s': %s", px_cfg.listen[i].text,
+			    why);
 	}
+	if (px_cfg.log_file != NULL && log_open(px_cfg.log_file) < 0)
+		usage_error("--log-file: %s: %s", px_cfg.log_file,
+		    strerror(errno));
 	tls_check();
 	/* Sockets only once every flag is known to be good. */
-	for (i = 0; i < px_cfg.nlisten; i++)
-		bind_listener(&px_cfg.listen[i]);
+	listen_open(px_cfg.check);
 	for (i = 0; i < px_cfg.nupstream; i++)
-		resolve(&px_cfg.upstream[i]);
+		if (px_resolve(&px_cfg.upstream[i]) < 0 && px_cfg.check)
+			usage_error("--upstream: '%s': host '%s' does not"
+			    " resolve", px_cfg.upstream[i].uri,
+			    px_cfg.upstream[i].host);
+	if (px_cfg.user != NULL && user_lookup(px_cfg.user, &px_cfg.uid,
+	    &px_cfg.gid) < 0)
+		usage_error("--user: no user '%s'", px_cfg.user);
+	if (px_cfg.check) {
+		check_print();
+		exit(0);
+	}
 }

@@ -88,7 +88,16 @@ struct px_config {
 	uint64_t	 idle_timeout;		/* 0: never */
 	uint64_t	 close_timeout;
 	unsigned	 tcp_keepalive;	/* seconds; 0: off */
+	uint64_t	 drain_timeout;	/* ms: SIGTERM to exit at the latest */
+	uint64_t	 drain_spread;	/* ms: the closes spread over this */
 	int		 log_level;	/* enum px_log_level */
+	const char	*log_file;	/* NULL: stderr */
+	const char	*user;		/* --user as given; NULL: stay */
+	unsigned	 uid, gid;	/* --user, looked up at start-up */
+	const char	*restart_args_file;	/* SIGUSR2's flags; NULL: argv */
+	int		 check;		/* --check: validate, print, exit */
+	int		 argc;		/* the command line, for SIGUSR2 */
+	char		**argv;
 	/* TLS (wsproxy(1) TLS); paths as given, loaded by tls_setup() */
 	const char	*tls_ca;	/* NULL: SSL_CERT_FILE or the system's */
 	const char	*tls_cert;
@@ -107,5 +116,24 @@ extern struct px_config px_cfg;
  * any socket is opened) and 71 when a listen address cannot be bound.
  */
 void px_configure(int argc, char **argv);
+
+/* The command line's own helpers (config.c), for routes.c. */
+void usage_error(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+char *xstrndup(const char *s, size_t n);
+
+/*
+ * One route (routes.c): requests under prefix go to uri, both from the
+ * flag named flag (path_flag for the prefix), normalised as wsproxy(1)
+ * ROUTING AND REWRITING says; a bad one is exit 64.
+ */
+void add_route(const char *flag, const char *path_flag, const char *prefix,
+    size_t prefix_len, const char *uri);
+
+/*
+ * Resolve up's host (blocking: start-up and SIGHUP only) and keep its
+ * addresses: 0, or -1 (logged) with the last good ones kept.
+ */
+int px_resolve(struct px_upstream *up);
 
 #endif /* WSPROXY_CONFIG_H */

@@ -584,16 +584,23 @@ status_reason(unsigned status)
  * Connection: close.  426 also names what the client must send: the
  * upgrade tokens (so its Connection header carries both "Upgrade" and
  * "close"), and Sec-WebSocket-Version: 13 when the version was wrong.
+ * retry_after (seconds, 0: none) adds Retry-After, as a drain's 503 has.
  */
 size_t
-hs_error(char *out, size_t len, unsigned status, int version)
+hs_error(char *out, size_t len, unsigned status, int version,
+    unsigned retry_after)
 {
 	const char *reason = status_reason(status);
+	char retry[40];
 	int n;
 
+	retry[0] = '\0';
+	if (retry_after > 0)
+		snprintf(retry, sizeof(retry), "Retry-After: %u\r\n",
+		    retry_after);
 	n = snprintf(out, len,
 	    "HTTP/1.1 %u %s\r\n"
-	    "%s%s"
+	    "%s%s%s"
 	    "Connection: %s\r\n"
 	    "Content-Type: text/plain\r\n"
 	    "Content-Length: %zu\r\n"
@@ -602,6 +609,7 @@ hs_error(char *out, size_t len, unsigned status, int version)
 	    status, reason,
 	    status == 426 ? "Upgrade: websocket\r\n" : "",
 	    status == 426 && version ? "Sec-WebSocket-Version: 13\r\n" : "",
+	    retry,
 	    status == 426 ? "Upgrade, close" : "close",
 	    strlen(reason) + 5, status, reason);
 	return n < 0 ? 0 : (size_t)n >= len ? len - 1 : (size_t)n;

@@ -86,7 +86,12 @@ const char *hs_passthrough(const struct http_head *res,
     const struct px_route *r, char *buf, size_t cap, size_t *len,
     uint64_t *body);
 
-/* wsproxy's own error answer (wsproxy(1) HANDSHAKE) into out; its length. */
-size_t hs_error(char *out, size_t len, unsigned status, int version);
+/*
+ * wsproxy's own error answer (wsproxy(1) HANDSHAKE) into out; its
+ * length.  version: a 426 names Sec-WebSocket-Version: 13; retry_after
+ * (seconds, 0: none): a Retry-After header.
+ */
+size_t hs_error(char *out, size_t len, unsigned status, int version,
+    unsigned retry_after);
 
 #endif /* WSPROXY_HANDSHAKE_H */

@@ -47,6 +47,13 @@ int tls_built_in(void);
 int tls_setup(char *err, size_t len);
 
 /*
+ * SIGHUP: read every TLS file again.  New TLS ends use what was read;
+ * the ones open keep theirs.  0, or -1 with why in err, the old files'
+ * contents kept.
+ */
+int tls_reload(char *err, size_t len);
+
+/*
  * Reserve the TLS state pool: slots entries for each side that can be
  * TLS (any tls: listener, any wss:// route); nothing when neither.
  * Untouched entries cost no memory.  0, or -1.

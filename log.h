@@ -1,6 +1,5 @@
 /*
- * log.h - one key=value line per event on stderr (proxy.c), wsproxy(1)
- * LOGGING.
+ * log.h - one key=value line per event (log.c), wsproxy(1) LOGGING.
  */
 #ifndef WSPROXY_LOG_H
 #define WSPROXY_LOG_H
@@ -8,7 +7,15 @@
 
 enum px_log_level { PX_LOG_ERROR, PX_LOG_WARN, PX_LOG_INFO, PX_LOG_DEBUG };
 
-/* One key=value line on stderr if level is enabled (-q / -v). */
+/* Log to path from now on (--log-file): 0, or -1 with errno. */
+int log_open(const char *path);
+
+/* SIGUSR1: open the --log-file path again (a rotated file); 0, or -1
+ * (logged) with the old file kept.  Nothing without --log-file. */
+int log_reopen(void);
+
+/* One key=value line on stderr (or --log-file) if level is enabled
+ * (-q / -v). */
 void px_log(enum px_log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -87,8 +87,9 @@ enum pair_state {
  * change is one assignment to flow.dir.
  *
  *   DIR_RELAY ------ send_close() in a streamed frame ---> DIR_CLOSE_NEXT
- *      |  \                                                  | frame ends
- *      |   `-- send_close() between frames --> DIR_CLOSE_OWN <'
+ *      |\ \                                                  | frame ends
+ *      | \ `-- send_close() between frames --> DIR_CLOSE_OWN <'
+ *      |  `-- relay_drain() -> DIR_CLOSE_MSG -- message ends --^
  *      |                                          | our close written
  *      |-- the source's close frame --> DIR_LAST --+-> DIR_DONE -> DIR_SHUT
  *      `-- the source dies in a streamed frame -'   (FIN when the
@@ -99,11 +100,15 @@ enum relay_dir {
 	DIR_RELAY,		/* frames pass as they arrive */
 	DIR_CLOSE_NEXT,		/* wsproxy's close waits for the end of the
 				 * frame being streamed */
+	DIR_CLOSE_MSG,		/* it waits for the end of the message whose
+				 * bytes came before close_mark (a drain) */
 	DIR_CLOSE_OWN,		/* sealed: the ready bytes, then wsproxy's
 				 * close frame */
 	DIR_LAST,		/* sealed: the ready bytes are the last, the
 				 * source's close frame or what came of a
 				 * frame it died in */
+	/* From here on the direction is over (relay_closes_out() counts
+	 * on this order). */
 	DIR_DONE,		/* the destination has had its last byte */
 	DIR_SHUT,		/* ... and a FIN after it */
 	DIR_NOWHERE		/* the destination is gone */
@@ -147,6 +152,7 @@ struct flow {
 	uint8_t		 close_len;	/* DIR_CLOSE_*: our close frame ... */
 	uint8_t		 close_off;	/* ... and how much of it is written */
 	uint8_t		 close[8];
+	uint64_t	 close_mark;	/* DIR_CLOSE_MSG: 'bytes' when queued */
 	uint64_t	 bytes;		/* frame bytes read from the source */
 	uint64_t	 messages;	/* complete data messages */
 };
@@ -207,7 +213,8 @@ struct pair {
 static inline int
 flow_sealed(const struct flow *f)
 {
-	return f->dir != DIR_RELAY && f->dir != DIR_CLOSE_NEXT;
+	return f->dir != DIR_RELAY && f->dir != DIR_CLOSE_NEXT &&
+	    f->dir != DIR_CLOSE_MSG;
 }
 
 /* The ends of a pair, and their I/O through the transport seam. */
@@ -330,6 +337,17 @@ extern struct px_counters px_count;
 void px_fd_opened(void);
 void px_fd_close(int fd);
 
+/* The slab, for the lifecycle's walks over every pair. */
+uint32_t px_slab_size(void);
+struct pair *px_slot(uint32_t i);
+
+/* The loop's clock (ms, monotonic), as of this turn. */
+uint64_t px_now(void);
+
+/* Close handshakes that begin from now on may take ms (a drain waits
+ * for them up to its deadline, not --close-timeout). */
+void px_timer_close_at_least(uint64_t ms);
+
 /* Register an end's fd with the poller for p: 0, or -1. */
 int pair_watch(struct pair *p, struct end *e);
 
@@ -403,6 +421,10 @@ void linger_run(struct pair *p);	/* PAIR_LINGER */
 void pair_reject(struct pair *p, unsigned status, int version,
     const char *why);
 
+/* The same with a Retry-After (seconds, 0: none), as a drain's 503. */
+void pair_answer(struct pair *p, unsigned status, int version,
+    unsigned retry_after, const char *why);
+
 /* ------------------------------------------------------------------ */
 /* relay.c: frames between the open ends                               */
 /* ------------------------------------------------------------------ */
@@ -416,6 +438,18 @@ int flow_scan(struct pair *p, struct end *from);
 
 /* Queue a close frame with code for dst, put between frames. */
 void send_close(struct pair *p, struct end *dst, unsigned code);
+
+/*
+ * Drain (wsproxy(1) SIGNALS): close code to both ends, each at the end
+ * of the message in flight toward it, so that no message whose first
+ * byte wsproxy has read is cut.  now: at the next frame boundary
+ * instead (the drain's deadline has passed).
+ */
+void relay_drain(struct pair *p, unsigned code, int now);
+
+/* Has each end had its last byte from wsproxy (our close, a relayed
+ * one, or nothing because it is gone)? */
+int relay_closes_out(const struct pair *p);
 
 /* Move bytes both ways until nothing more can move; ends the pair when
  * both sides are done. */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "life.h"
 #include "sock.h"
 
 
@@ -103,34 +104,6 @@ px_fd_close(int fd)
 
 
 /* ------------------------------------------------------------------ */
-/* Logging                                                             */
-/* ------------------------------------------------------------------ */
-
-void
-px_log(enum px_log_level level, const char *fmt, ...)
-{
-	static const char *const names[] = { "error", "warn", "info", "debug" };
-	char line[1024];
-	va_list ap;
-	int n, m;
-
-	if ((int)level > cfg.log_level)
-		return;
-	n = snprintf(line, sizeof(line), "level=%s ", names[level]);
-	va_start(ap, fmt);
-	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
-	if (m < 0)
-		return;
-	n += m;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	/* One write per line so lines from a busy loop never interleave. */
-	(void)!write(STDERR_FILENO, line, (size_t)n);
-}
-
-/* ------------------------------------------------------------------ */
 /* Time and timers                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -200,6 +173,8 @@ timer_next_ms(void)
 			first = slab[timer_head[k]].deadline;
 	if (accept_paused && accept_retry_at < first)
 		first = accept_retry_at;
+	if ((k = life_next_ms()) >= 0 && now_ms + (uint64_t)k < first)
+		first = now_ms + (uint64_t)k;
 	if (first == UINT64_MAX)
 		return -1;
 	if (first <= now_ms)
@@ -281,6 +256,33 @@ end_data(const struct pair *p, const struct end *e)
 
 	return ((uint64_t)(p->gen & 0x7fffffffU) << 32) | (idx << 1) |
 	    (e == &p->upstream ? 1U : 0U);
+}
+
+uint32_t
+px_slab_size(void)
+{
+	return slab_size;
+}
+
+struct pair *
+px_slot(uint32_t i)
+{
+	return &slab[i];
+}
+
+uint64_t
+px_now(void)
+{
+	return now_ms;
+}
+
+void
+px_timer_close_at_least(uint64_t ms)
+{
+	/* Lists stay sorted: a longer duration only appends later
+	 * deadlines behind the ones already queued. */
+	if (timer_ms[TIMER_CLOSE] < ms)
+		timer_ms[TIMER_CLOSE] = ms;
 }
 
 int
@@ -397,6 +399,8 @@ done:
 	px_count.pairs[p->state]--;
 	px_count.pairs[PAIR_FREE]++;
 	px_count.closed++;
+	if (px_run == RUN_DRAINING)
+		life_pair_closed(p->status == 101, why == NULL);
 	if (p->status != 0 && p->status != 101)
 		px_count.rejected++;
 	px_count.bytes[0] += p->client.in.bytes;
@@ -518,7 +522,7 @@ static void
 reject_full(int fd)
 {
 	char buf[512];
-	size_t n = hs_error(buf, sizeof(buf), 503, 0);
+	size_t n = hs_error(buf, sizeof(buf), 503, 0, 0);
 	ssize_t r;
 
 	/* Drain what already came, so close() sends a FIN, not a reset
@@ -540,7 +544,7 @@ accept_run(int li)
 	struct pair *p;
 	int fd;
 
-	while (!accept_paused) {
+	while (!accept_paused && l->fd >= 0) {
 		if (fd_limit > 0 && fds_open + 2 > fd_limit) {
 			/* A client now would leave no fd for its upstream:
 			 * leave it in the listen queue until a pair closes. */
@@ -656,7 +660,17 @@ dispatch(const struct ev_event *ev)
 	struct end *e;
 
 	if (ev->data & DATA_LISTENER) {
-		accept_run((int)(ev->data & 0xffff));
+		switch (ev->data & 0xffff) {
+		case LIFE_TAG_SIGNAL:
+			life_signals();
+			break;
+		case LIFE_TAG_RESTART:
+			life_restart_ready();
+			break;
+		default:
+			accept_run((int)(ev->data & 0xffff));
+			break;
+		}
 		return;
 	}
 	idx = (uint32_t)((ev->data >> 1) & 0x7fffffffU);
@@ -709,6 +723,7 @@ loop_once(int max_wait_ms)
 		for (i = 0; i < cfg.nlisten; i++)
 			accept_run(i);
 	}
+	life_tick();
 }
 
 /* ------------------------------------------------------------------ */
@@ -794,6 +809,7 @@ px_start(void)
 	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
 	    cfg.buf_size);
 	px_run = RUN_ACCEPTING;
+	life_start(DATA_LISTENER | LIFE_TAG_SIGNAL);
 }
 
 int

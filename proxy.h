@@ -8,17 +8,25 @@
  * an upstream end (wsproxy(1) DESCRIPTION).
  *
  *   proxy.c       the loop, the slab of pairs, timers, the run queue,
- *                 accepting clients, logging, start-up and main
+ *                 accepting clients, start-up and main
  *   upgrade.c     a pair's states up to PAIR_OPEN: the client's request,
  *                 the upstream connect and upgrade, wsproxy's own answers
  *   relay.c       frames between the two open ends of a pair
- *   flow.c        the buffer pool, and reading into and writing out of a
- *                 pair's flows and wsproxy's own output
+ *   flow.c        reading into and writing out of a pair's flows and
+ *                 wsproxy's own output
+ *   pool.c        fixed-size items reserved at start-up (buffers, TLS)
+ *   sock.c        sockets: creation, options, addresses as text
  *   handshake.c   the HTTP heads of the handshake: pure, no I/O
  *   target.c      request targets: the one normalised path and query
  *   ws.c          pure parsers: HTTP/1.1 heads, SHA-1/base64, frames
- *   config.c      the command line, upstream URIs, routes, listeners
+ *   config.c      the command line, --check
+ *   routes.c      routes and upstream URIs, names resolved
+ *   listen.c      the listeners: bound, or taken over (restart, systemd)
+ *   life.c        signals, drain, reload, restart, --user, readiness
+ *   log.c         log lines, --log-file
  *   tls.c         the transport seam: plain TCP, or BearSSL's engine
+ *   tls_load.c    TLS material read at start-up and on reload
+ *   tls_x509.c    upstream certificate checks
  *   ev_epoll.c    the poller on Linux (ev_kqueue.c on the BSDs)
  *
  * The seams, one header each:
@@ -33,6 +41,10 @@
 #include "io.h"		/* io_read/io_write, TLS (tls.c) */
 #include "ev.h"		/* the poller (ev_epoll.c, ev_kqueue.c) */
 #include "pair.h"	/* pairs, ends, flows, states (proxy.c, relay.c) */
-#include "log.h"	/* px_log (proxy.c) */
+#include "log.h"	/* px_log (log.c) */
+#include "life.h"	/* signals, drain, restart (life.c) */
+#include "listen.h"	/* listeners (listen.c) */
+#include "pool.h"	/* fixed-size items (pool.c) */
+#include "sock.h"	/* sockets (sock.c) */
 
 #endif /* WSPROXY_PROXY_H */

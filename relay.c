@@ -98,21 +98,29 @@ rng32(void)
 	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
 }
 
-/*
- * Queue a close frame with code for the end 'dst', written after the
- * frame now in flight from its peer (never inside a frame).
- */
-void
-send_close(struct pair *p, struct end *dst, unsigned code)
+/* Bytes of the flow's source that the scanner has passed. */
+static uint64_t
+flow_scanned(const struct flow *f)
 {
-	struct flow *f = &peer_of(p, dst)->in;
+	return f->bytes - (f->end - f->scan);
+}
+
+/* Is the flow at a message boundary past its close mark (a drain's)? */
+static int
+message_done(const struct flow *f)
+{
+	return !f->ws.in_message && f->frame_left == 0 && f->held == 0 &&
+	    flow_scanned(f) >= f->close_mark;
+}
+
+/* Make our close frame with code for dst in the flow toward it. */
+static void
+close_frame(struct pair *p, const struct end *dst, struct flow *f,
+    unsigned code)
+{
 	uint8_t mask[4];
 	uint32_t r;
 
-	/* Only one close ever goes to an end: ours, or a relayed one that
-	 * has sealed the direction already. */
-	if (dst->dead || f->dir != DIR_RELAY)
-		return;
 	if (dst == &p->upstream) {
 		r = rng32();
 		mask[0] = (uint8_t)r;
@@ -124,12 +132,69 @@ send_close(struct pair *p, struct end *dst, unsigned code)
 		f->close_len = (uint8_t)ws_close_frame(f->close, code, NULL);
 	}
 	f->close_off = 0;
-	/* Inside a streamed frame it waits for the frame's end. */
-	f->dir = f->frame_left > 0 ? DIR_CLOSE_NEXT : DIR_CLOSE_OWN;
 	if (p->closed_by == CLOSED_BY_NONE) {
 		p->closed_by = CLOSED_BY_PROXY;
 		p->close_code = (uint16_t)code;
 	}
+}
+
+/*
+ * Queue a close frame with code for the end 'dst', written after the
+ * frame now in flight from its peer (never inside a frame).
+ */
+void
+send_close(struct pair *p, struct end *dst, unsigned code)
+{
+	struct flow *f = &peer_of(p, dst)->in;
+
+	/* Only one close ever goes to an end: ours, or a relayed one that
+	 * has sealed the direction already. */
+	if (dst->dead || f->dir != DIR_RELAY)
+		return;
+	close_frame(p, dst, f, code);
+	/* Inside a streamed frame it waits for the frame's end. */
+	f->dir = f->frame_left > 0 ? DIR_CLOSE_NEXT : DIR_CLOSE_OWN;
+}
+
+/* The drain's close toward dst: after the message in flight, or (now)
+ * after the frame in flight. */
+static void
+drain_close(struct pair *p, struct end *dst, unsigned code, int now)
+{
+	struct flow *f = &peer_of(p, dst)->in;
+
+	if (f->dir == DIR_CLOSE_MSG && now) {
+		/* The deadline: a frame held back incomplete is dropped. */
+		f->held = 0;
+		f->end = f->scan;
+		f->dir = f->frame_left > 0 ? DIR_CLOSE_NEXT : DIR_CLOSE_OWN;
+		return;
+	}
+	if (dst->dead || f->dir != DIR_RELAY)
+		return;
+	if (now) {
+		send_close(p, dst, code);
+		return;
+	}
+	close_frame(p, dst, f, code);
+	f->close_mark = f->bytes;	/* every byte read so far goes on */
+	f->dir = message_done(f) ? DIR_CLOSE_OWN : DIR_CLOSE_MSG;
+}
+
+int
+relay_closes_out(const struct pair *p)
+{
+	return p->client.in.dir >= DIR_DONE && p->upstream.in.dir >= DIR_DONE;
+}
+
+void
+relay_drain(struct pair *p, unsigned code, int now)
+{
+	drain_close(p, &p->client, code, now);
+	drain_close(p, &p->upstream, code, now);
+	if (p->state == PAIR_OPEN)
+		pair_set_state(p, PAIR_CLOSING);
+	relay_run(p);
 }
 
 /* Who 'from' is, as the log says who closed. */
@@ -153,7 +218,7 @@ protocol_error(struct pair *p, struct end *from, unsigned code)
 	px_log(PX_LOG_INFO, "event=protocol_error side=%s code=%u",
 	    side_name(p, from), code);
 	if (p->closed_by == CLOSED_BY_NONE) {
-		p->closed_by = closer(p, from);
+		p->closed_by = (uint8_t)closer(p, from);
 		p->close_code = (uint16_t)code;
 	}
 	/* Cut the flow at the offending frame: what came before goes on. */
@@ -189,7 +254,7 @@ close_frame_seen(struct pair *p, struct end *from, const struct ws_frame *w)
 		return bad;
 	from->rd = READ_CLOSED;
 	if (p->closed_by == CLOSED_BY_NONE) {
-		p->closed_by = closer(p, from);
+		p->closed_by = (uint8_t)closer(p, from);
 		p->close_code = (uint16_t)code;
 	}
 	return 0;
@@ -218,7 +283,8 @@ flow_scan(struct pair *p, struct end *from)
 			f->frame_left -= avail;
 			if (!flow_sealed(f))
 				f->ready = f->scan;
-			if (f->frame_left == 0 && f->dir == DIR_CLOSE_NEXT)
+			if (f->frame_left == 0 && (f->dir == DIR_CLOSE_NEXT ||
+			    (f->dir == DIR_CLOSE_MSG && message_done(f))))
 				f->dir = DIR_CLOSE_OWN;	/* at the boundary */
 			continue;
 		}
@@ -266,10 +332,15 @@ flow_scan(struct pair *p, struct end *from)
 		f->scan += (uint32_t)total;
 		if (!flow_sealed(f))
 			f->ready = f->scan;
+		if (w.opcode != WS_OP_CLOSE && f->dir == DIR_CLOSE_MSG &&
+		    message_done(f))
+			f->dir = DIR_CLOSE_OWN;	/* the drained message is out */
 		if (w.opcode == WS_OP_CLOSE) {
-			/* Nothing after a close is forwarded (RFC 6455 5.5.1);
-			 * a close of ours already queued still goes instead. */
-			if (f->dir == DIR_RELAY)
+			/* Nothing after a close is forwarded (RFC 6455 5.5.1).
+			 * It goes instead of a close of ours waiting for a
+			 * message boundary; one already sealed in goes instead
+			 * of it. */
+			if (f->dir == DIR_RELAY || f->dir == DIR_CLOSE_MSG)
 				f->dir = DIR_LAST;
 			f->end = f->scan;
 			if (p->state == PAIR_OPEN)
@@ -310,7 +381,7 @@ source_gone(struct pair *p, struct end *from, int had_closed)
 	if (had_closed)
 		return;
 	if (p->closed_by == CLOSED_BY_NONE) {
-		p->closed_by = closer(p, from);
+		p->closed_by = (uint8_t)closer(p, from);
 		p->close_code = 1006;
 	}
 	/* A frame held back incomplete is dropped; whole frames go on. */

@@ -107,6 +107,14 @@ tls_setup(char *err, size_t len)
 }
 
 int
+tls_reload(char *err, size_t len)
+{
+	(void)err;
+	(void)len;
+	return 0;
+}
+
+int
 tls_pool_init(uint32_t slots)
 {
 	(void)slots;
@@ -180,6 +188,7 @@ struct tls_conn {
 	br_ssl_engine_context *eng;
 	int		 fd;
 	struct tls_session *session;	/* upstream ends: for resumption */
+	struct tls_material *mat;	/* its certificates, keys, anchors */
 	uint32_t	 unacked;	/* io_write bytes not yet reported */
 	uint8_t		 server;	/* the client side of a pair */
 	uint8_t		 shut_pending;	/* SHUT_WR once close_notify is out */
@@ -212,6 +221,32 @@ static const char *alpn[] = { "http/1.1" };
 static br_hmac_drbg_context drbg;
 
 static struct pool conns;	/* one tls_conn per TLS end */
+
+/* The certificates, keys and anchors new TLS ends begin with. */
+static struct tls_material *mat;
+
+int
+tls_setup(char *err, size_t errlen)
+{
+	mat = tls_material_load(err, errlen);
+	return mat == NULL ? -1 : 0;
+}
+
+int
+tls_reload(char *err, size_t errlen)
+{
+	struct tls_material *m = tls_material_load(err, errlen);
+
+	if (m == NULL)
+		return -1;
+	tls_material_drop(mat);
+	mat = m;
+	/* Sessions of the old certificate are not resumed. */
+	if (px_cfg.listen_cert != NULL)
+		br_ssl_session_cache_lru_init(&session_cache, session_store,
+		    sizeof(session_store));
+	return 0;
+}
 
 int
 tls_pool_init(uint32_t slots)
@@ -295,31 +330,34 @@ tls_client_new(int fd, struct px_upstream *up)
 	const char *name = px_cfg.tls_servername != NULL ?
 	    px_cfg.tls_servername : up->host;
 	struct tls_conn *t = pool_take(&conns);
+	struct tls_material *m = mat;
 	br_ssl_client_context *cc;
 	struct tls_x509 *x;
 	br_ssl_session_parameters *sp = &up->session->params;
 
 	if (t == NULL)
 		return NULL;
+	t->mat = m;
+	m->refs++;
 	cc = &t->u.client.ssl;
 	x = &t->u.client.x509;
 	t->server = 0;
 	t->session = up->session;
-	br_ssl_client_init_full(cc, &x->u.minimal, tls_mat.anchors,
-	    tls_mat.nanchors);
+	br_ssl_client_init_full(cc, &x->u.minimal, m->anchors,
+	    m->nanchors);
 	tls_x509_start(x, name, px_cfg.tls_insecure);
 	br_ssl_engine_set_x509(&cc->eng, &x->vtable);
 	engine_setup(t, &cc->eng, fd);
-	if (tls_mat.client_key != NULL &&
-	    tls_mat.client_key->type == BR_KEYTYPE_RSA)
-		br_ssl_client_set_single_rsa(cc, tls_mat.client_chain,
-		    tls_mat.client_chain_len,
-		    br_skey_decoder_get_rsa(&tls_mat.client_key->dc),
+	if (m->client_key != NULL &&
+	    m->client_key->type == BR_KEYTYPE_RSA)
+		br_ssl_client_set_single_rsa(cc, m->client_chain,
+		    m->client_chain_len,
+		    br_skey_decoder_get_rsa(&m->client_key->dc),
 		    br_rsa_pkcs1_sign_get_default());
-	else if (tls_mat.client_key != NULL)
-		br_ssl_client_set_single_ec(cc, tls_mat.client_chain,
-		    tls_mat.client_chain_len,
-		    br_skey_decoder_get_ec(&tls_mat.client_key->dc),
+	else if (m->client_key != NULL)
+		br_ssl_client_set_single_ec(cc, m->client_chain,
+		    m->client_chain_len,
+		    br_skey_decoder_get_ec(&m->client_key->dc),
 		    BR_KEYTYPE_SIGN, 0,
 		    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
 	if (sp->session_id_len > 0)
@@ -327,6 +365,7 @@ tls_client_new(int fd, struct px_upstream *up)
 	/* No SNI for an IP literal (RFC 6066 3). */
 	if (!br_ssl_client_reset(cc, x->ip_len ? NULL : name,
 	    sp->session_id_len > 0)) {
+		tls_material_drop(t->mat);
 		pool_give(&conns, t);
 		return NULL;
 	}
@@ -337,25 +376,29 @@ struct tls_conn *
 tls_server_new(int fd)
 {
 	struct tls_conn *t = pool_take(&conns);
+	struct tls_material *m = mat;
 	br_ssl_server_context *sc;
 
 	if (t == NULL)
 		return NULL;
+	t->mat = m;
+	m->refs++;
 	sc = &t->u.server;
 	t->server = 1;
 	t->session = NULL;
-	if (tls_mat.server_key->type == BR_KEYTYPE_RSA)
-		br_ssl_server_init_full_rsa(sc, tls_mat.server_chain,
-		    tls_mat.server_chain_len,
-		    br_skey_decoder_get_rsa(&tls_mat.server_key->dc));
+	if (m->server_key->type == BR_KEYTYPE_RSA)
+		br_ssl_server_init_full_rsa(sc, m->server_chain,
+		    m->server_chain_len,
+		    br_skey_decoder_get_rsa(&m->server_key->dc));
 	else
-		br_ssl_server_init_full_ec(sc, tls_mat.server_chain,
-		    tls_mat.server_chain_len, tls_mat.server_issuer_type,
-		    br_skey_decoder_get_ec(&tls_mat.server_key->dc));
+		br_ssl_server_init_full_ec(sc, m->server_chain,
+		    m->server_chain_len, m->server_issuer_type,
+		    br_skey_decoder_get_ec(&m->server_key->dc));
 	engine_setup(t, &sc->eng, fd);
 	br_ssl_engine_add_flags(&sc->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	br_ssl_server_set_cache(sc, &session_cache.vtable);
 	if (!br_ssl_server_reset(sc)) {
+		tls_material_drop(t->mat);
 		pool_give(&conns, t);
 		return NULL;
 	}
@@ -674,6 +717,7 @@ tls_close(struct tls_conn *t)
 		br_ssl_engine_close(t->eng);
 		(void)records_send(t);
 	}
+	tls_material_drop(t->mat);
 	pool_give(&conns, t);
 }
 

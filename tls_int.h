@@ -17,7 +17,13 @@ struct tls_key {
 	int		 type;		/* BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
 };
 
+/*
+ * Everything the TLS flags name, read at once.  A reload (SIGHUP) reads
+ * a new one; each TLS end holds the one it began with, so its engine's
+ * pointers stay good, and a material goes when its last holder does.
+ */
 struct tls_material {
+	unsigned	 refs;		/* the current one, and each TLS end */
 	br_x509_trust_anchor *anchors;	/* --tls-ca, or the system's */
 	size_t		 nanchors;
 	br_x509_certificate *client_chain;	/* --tls-cert */
@@ -29,7 +35,12 @@ struct tls_material {
 	unsigned	 server_issuer_type;	/* key type of its signer */
 };
 
-extern struct tls_material tls_mat;
+/* Read every file the TLS flags name: a new material (refs 1), or NULL
+ * with a message naming the flag in err. */
+struct tls_material *tls_material_load(char *err, size_t errlen);
+
+/* One holder less: the material is freed when none is left. */
+void tls_material_drop(struct tls_material *m);
 
 /* realloc() that exits 71 when memory runs out (start-up only). */
 void *tls_xrealloc(void *p, size_t n);

@@ -25,7 +25,8 @@
 #include "log.h"
 #include "tls_int.h"
 
-struct tls_material tls_mat;
+/* The material being loaded (start-up, or a SIGHUP's reload). */
+static struct tls_material *loading;
 
 #define TLS_DEFAULT_CA "/etc/ssl/certs/ca-certificates.crt"
 
@@ -209,9 +210,9 @@ anchor_add(const unsigned char *der, size_t len)
 		free(dn.data);
 		return -1;
 	}
-	tls_mat.anchors = tls_xrealloc(tls_mat.anchors,
-	    (tls_mat.nanchors + 1) * sizeof(*tls_mat.anchors));
-	ta = &tls_mat.anchors[tls_mat.nanchors++];
+	loading->anchors = tls_xrealloc(loading->anchors,
+	    (loading->nanchors + 1) * sizeof(*loading->anchors));
+	ta = &loading->anchors[loading->nanchors++];
 	memset(ta, 0, sizeof(*ta));
 	ta->dn.data = dn.data;
 	ta->dn.len = dn.len;
@@ -253,11 +254,11 @@ anchors_load(const char *path, int is_default, char *err, size_t errlen)
 			skipped++;
 	}
 	pem_free(objs, n);
-	if (tls_mat.nanchors == 0)
+	if (loading->nanchors == 0)
 		return fail(err, errlen, "--tls-ca %s: no usable CA"
 		    " certificate in it", path);
 	px_log(skipped ? PX_LOG_WARN : PX_LOG_DEBUG, "event=tls_ca file=%s"
-	    " anchors=%zu skipped=%zu", path, tls_mat.nanchors, skipped);
+	    " anchors=%zu skipped=%zu", path, loading->nanchors, skipped);
 	return 0;
 }
 
@@ -406,8 +407,56 @@ identity_load(const char *cert_flag, const char *cert_path,
 	return 0;
 }
 
-int
-tls_setup(char *err, size_t errlen)
+static int material_read(char *, size_t);
+
+void
+tls_material_drop(struct tls_material *m)
+{
+	size_t i;
+
+	if (m == NULL || --m->refs > 0)
+		return;
+	for (i = 0; i < m->nanchors; i++) {
+		br_x509_trust_anchor *ta = &m->anchors[i];
+
+		free(ta->dn.data);
+		if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
+			free(ta->pkey.key.rsa.n);
+			free(ta->pkey.key.rsa.e);
+		} else
+			free(ta->pkey.key.ec.q);
+	}
+	free(m->anchors);
+	for (i = 0; i < m->client_chain_len; i++)
+		free(m->client_chain[i].data);
+	free(m->client_chain);
+	for (i = 0; i < m->server_chain_len; i++)
+		free(m->server_chain[i].data);
+	free(m->server_chain);
+	free(m->client_key);
+	free(m->server_key);
+	free(m);
+}
+
+struct tls_material *
+tls_material_load(char *err, size_t errlen)
+{
+	struct tls_material *m = tls_xrealloc(NULL, sizeof(*m));
+
+	memset(m, 0, sizeof(*m));
+	m->refs = 1;
+	loading = m;
+	if (material_read(err, errlen) < 0) {
+		tls_material_drop(m);
+		m = NULL;
+	}
+	loading = NULL;
+	return m;
+}
+
+/* Every file the TLS flags name, into loading. */
+static int
+material_read(char *err, size_t errlen)
 {
 	const char *ca = px_cfg.tls_ca;
 	int i, wss = 0, is_default = 0;
@@ -428,16 +477,16 @@ tls_setup(char *err, size_t errlen)
 		unsigned issuer;
 
 		if (identity_load("--tls-cert", px_cfg.tls_cert, "--tls-key",
-		    px_cfg.tls_key, &tls_mat.client_chain,
-		    &tls_mat.client_chain_len,
-		    &tls_mat.client_key, &issuer, err, errlen) < 0)
+		    px_cfg.tls_key, &loading->client_chain,
+		    &loading->client_chain_len,
+		    &loading->client_key, &issuer, err, errlen) < 0)
 			return -1;
 	}
 	if (px_cfg.listen_cert != NULL) {
 		if (identity_load("--listen-cert", px_cfg.listen_cert,
-		    "--listen-key", px_cfg.listen_key, &tls_mat.server_chain,
-		    &tls_mat.server_chain_len, &tls_mat.server_key,
-		    &tls_mat.server_issuer_type, err,
+		    "--listen-key", px_cfg.listen_key, &loading->server_chain,
+		    &loading->server_chain_len, &loading->server_key,
+		    &loading->server_issuer_type, err,
 		    errlen) < 0)
 			return -1;
 	}

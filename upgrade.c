@@ -26,6 +26,7 @@
 #include "config.h"
 #include "handshake.h"
 #include "io.h"
+#include "life.h"
 #include "log.h"
 #include "pair.h"
 #include "sock.h"
@@ -66,6 +67,13 @@ upgrade_init(void)
 void
 pair_reject(struct pair *p, unsigned status, int version, const char *why)
 {
+	pair_answer(p, status, version, 0, why);
+}
+
+void
+pair_answer(struct pair *p, unsigned status, int version,
+    unsigned retry_after, const char *why)
+{
 	struct end *c = &p->client;
 	uint8_t *buf;
 
@@ -81,7 +89,7 @@ pair_reject(struct pair *p, unsigned status, int version, const char *why)
 		return;
 	}
 	c->out.end = (uint32_t)hs_error((char *)buf, cfg.buf_size, status,
-	    version);
+	    version, retry_after);
 	pair_set_state(p, PAIR_REJECT);
 	c->writable = 1;		/* nothing was written to it yet */
 	reject_run(p);
@@ -603,5 +611,10 @@ open_start(struct pair *p, const struct http_head *req,
 	if (fc->buf != NULL)
 		flow_scan(p, &p->client);
 	flow_scan(p, &p->upstream);
+	if (life_drain_code() != 0 && p->state == PAIR_OPEN) {
+		/* Opened while draining: closed like the others were. */
+		relay_drain(p, life_drain_code(), 0);
+		return;
+	}
 	relay_run(p);
 }

@@ -123,6 +123,7 @@ enum ws_opcode {
 #define WS_CLOSE_PROTOCOL 1002
 #define WS_CLOSE_BAD_DATA 1007
 #define WS_CLOSE_TOO_BIG 1009
+#define WS_CLOSE_SERVICE_RESTART 1012
 #define WS_CLOSE_BAD_GATEWAY 1014
 
 /* A decoded frame header. */

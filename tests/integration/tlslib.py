@@ -29,11 +29,16 @@ from lib import check, Fail
 OPENSSL = 'openssl'
 
 
+def tls_built_in():
+    """Was the binary under test built with TLS?"""
+    st, out, err = lib.run_proxy_once(['--version'])
+    return '(TLS: BearSSL)' in out
+
+
 def need_tls():
     """Skip unless the binary under test was built with TLS."""
-    st, out, err = lib.run_proxy_once(['--version'])
-    if '(TLS: BearSSL)' not in out:
-        raise lib.Skip('binary built without TLS (%s)' % out.strip())
+    if not tls_built_in():
+        raise lib.Skip('binary built without TLS')
 
 
 def need_openssl():

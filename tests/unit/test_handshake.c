@@ -471,7 +471,7 @@ test_error(void)
 	char out[512];
 	size_t n;
 
-	n = hs_error(out, sizeof(out), 426, 1);
+	n = hs_error(out, sizeof(out), 426, 1, 0);
 	out[n] = '\0';
 	check(strncmp(out, "HTTP/1.1 426 Upgrade Required\r\n", 31) == 0 &&
 	    strstr(out, "\r\nSec-WebSocket-Version: 13\r\n") &&
@@ -479,11 +479,15 @@ test_error(void)
 	    strstr(out, "\r\nConnection: Upgrade, close\r\n") &&
 	    strstr(out, "\r\nContent-Type: text/plain\r\n"), "error", "426",
 	    out);
-	n = hs_error(out, sizeof(out), 503, 0);
+	n = hs_error(out, sizeof(out), 503, 0, 0);
 	out[n] = '\0';
 	check(strstr(out, "\r\nConnection: close\r\n") != NULL &&
-	    strstr(out, "Upgrade") == NULL && strstr(out, "\r\n\r\n503 ") !=
-	    NULL, "error", "503", out);
+	    strstr(out, "Upgrade") == NULL && strstr(out, "Retry-After") ==
+	    NULL && strstr(out, "\r\n\r\n503 ") != NULL, "error", "503", out);
+	n = hs_error(out, sizeof(out), 503, 0, 1);
+	out[n] = '\0';
+	check(strstr(out, "\r\nRetry-After: 1\r\n") != NULL, "error",
+	    "503 Retry-After", out);
 }
 
 int

@@ -1,0 +1,303 @@
+/*
+ * listen.c - the client listeners: parsing their addresses, binding
+ * them, and taking over the ones a process before this one passed on
+ * (see listen.h).
+ *
+ * A restart (SIGUSR2) passes its listening sockets to the new process
+ * as inherited fds named in WSPROXY_INHERIT_FDS; systemd passes them as
+ * LISTEN_FDS from fd 3 on (with LISTEN_PID).  Each --listen takes the
+ * inherited socket already bound to its address, so the kernel's accept
+ * queue, and every client waiting in it, carries over: no client is
+ * refused while one process hands over to the next.
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "listen.h"
+#include "log.h"
+#include "sock.h"
+
+#define MAX_INHERITED 64
+
+static int inherited[MAX_INHERITED];	/* -1 once taken */
+static int ninherited = -1;		/* -1: the environment not read yet */
+
+/* Split [tls:]HOST:PORT; host "" means every address.  NULL or why not. */
+static const char *
+split(const struct px_listener *l, char *host, size_t hostlen, char *port,
+    size_t portlen)
+{
+	const char *a = l->text + (l->tls ? 4 : 0);
+	const char *colon;
+	size_t n;
+
+	if (a[0] == '[') {
+		const char *close = strchr(a, ']');
+
+		if (close == NULL || close[1] != ':')
+			return "is not [V6]:PORT";
+		n = (size_t)(close - a - 1);
+		colon = close + 1;
+		a++;
+	} else {
+		colon = strrchr(a, ':');
+		if (colon == NULL)
+			return "is not HOST:PORT";
+		n = (size_t)(colon - a);
+	}
+	if (n >= hostlen || strlen(colon + 1) >= portlen ||
+	    colon[1] == '\0' || strspn(colon + 1, "0123456789") !=
+	    strlen(colon + 1) || strtoul(colon + 1, NULL, 10) > 65535)
+		return "bad address or port";
+	memcpy(host, a, n);
+	host[n] = '\0';
+	memcpy(port, colon + 1, strlen(colon + 1) + 1);	/* length checked above */
+	return NULL;
+}
+
+const char *
+listen_check(const struct px_listener *l)
+{
+	char host[256], port[8];
+
+	return split(l, host, sizeof(host), port, sizeof(port));
+}
+
+/* ------------------------------------------------------------------ */
+/* Sockets handed over                                                 */
+/* ------------------------------------------------------------------ */
+
+/* Read (and clear) the environment once: the fds are ours alone. */
+static void
+inherit_read(void)
+{
+	const char *s = getenv("WSPROXY_INHERIT_FDS"), *pid;
+	long n, fd, i;
+	char *end;
+
+	ninherited = 0;
+	if (s != NULL) {
+		while (*s != '\0' && ninherited < MAX_INHERITED) {
+			fd = strtol(s, &end, 10);
+			if (end == s || fd < 3)
+				break;
+			inherited[ninherited++] = (int)fd;
+			s = *end == ',' ? end + 1 : end;
+		}
+	} else if ((pid = getenv("LISTEN_PID")) != NULL &&
+	    strtol(pid, NULL, 10) == (long)getpid() &&
+	    (s = getenv("LISTEN_FDS")) != NULL) {
+		n = strtol(s, NULL, 10);
+		for (i = 0; i < n && i < MAX_INHERITED; i++)
+			inherited[ninherited++] = 3 + (int)i;	/* SD_LISTEN_FDS_START */
+	}
+	unsetenv("WSPROXY_INHERIT_FDS");
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	for (i = 0; i < ninherited; i++)
+		(void)fcntl(inherited[i], F_SETFD, FD_CLOEXEC);
+}
+
+int
+listen_inherited(void)
+{
+	if (ninherited < 0)
+		inherit_read();
+	return ninherited > 0;
+}
+
+/* Is the socket fd bound to sa? */
+static int
+bound_to(int fd, const struct sockaddr *sa)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	memset(&ss, 0, sizeof(ss));
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0 ||
+	    ss.ss_family != sa->sa_family)
+		return 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+		const struct sockaddr_in *b = (const struct sockaddr_in *)&ss;
+
+		return a->sin_port == b->sin_port &&
+		    a->sin_addr.s_addr == b->sin_addr.s_addr;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+		const struct sockaddr_in6 *b = (const struct sockaddr_in6 *)&ss;
+
+		return a->sin6_port == b->sin6_port &&
+		    memcmp(&a->sin6_addr, &b->sin6_addr, 16) == 0;
+	}
+	return 0;
+}
+
+/* The inherited socket bound to sa, taken from the list, or -1. */
+static int
+inherit_take(const struct sockaddr *sa)
+{
+	int i, fd;
+
+	for (i = 0; i < ninherited; i++) {
+		if (inherited[i] < 0 || !bound_to(inherited[i], sa))
+			continue;
+		fd = inherited[i];
+		inherited[i] = -1;
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
+			return -1;
+		return fd;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Binding                                                             */
+/* ------------------------------------------------------------------ */
+
+static int
+bind_one(const struct sockaddr *sa, socklen_t len, int v6only)
+{
+	int fd, one = 1;
+
+	fd = socket(sa->sa_family, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* Accepted sockets inherit TCP_NODELAY and keepalive from the
+	 * listener on Linux, which saves setsockopt() calls per client. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	sock_keepalive(fd, px_cfg.tcp_keepalive);
+	if (sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only,
+		    sizeof(v6only));
+	if (bind(fd, sa, len) < 0 || listen(fd, 1024) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		int saved = errno;
+
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+}
+
+/* An inherited socket for sa, or a new one: the fd, or -1 with errno. */
+static int
+open_one(const struct sockaddr *sa, socklen_t len, int v6only)
+{
+	int fd = inherit_take(sa);
+
+	return fd >= 0 ? fd : bind_one(sa, len, v6only);
+}
+
+static _Noreturn void
+listen_fail(const struct px_listener *l, const char *what, int check)
+{
+	fprintf(stderr, "wsproxy: --listen %s: %s\n", l->text, what);
+	exit(check ? 64 : 71);
+}
+
+static void
+open_listener(struct px_listener *l, int check)
+{
+	char host[256], port[8];
+	struct addrinfo hints, *res;
+	int err;
+
+	if (split(l, host, sizeof(host), port, sizeof(port)) != NULL)
+		listen_fail(l, "bad address", check);
+	if (host[0] == '\0') {
+		/* ":PORT": every address, IPv6 and IPv4 on one socket when
+		 * the host has IPv6, else IPv4 only. */
+		struct sockaddr_in6 s6;
+		struct sockaddr_in s4;
+
+		memset(&s6, 0, sizeof(s6));
+		s6.sin6_family = AF_INET6;
+		s6.sin6_port = htons((uint16_t)strtoul(port, NULL, 10));
+		s6.sin6_addr = in6addr_any;
+		l->fd = open_one((struct sockaddr *)&s6, sizeof(s6), 0);
+		if (l->fd >= 0 || errno != EAFNOSUPPORT)
+			goto done;
+		memset(&s4, 0, sizeof(s4));
+		s4.sin_family = AF_INET;
+		s4.sin_port = s6.sin6_port;
+		s4.sin_addr.s_addr = htonl(INADDR_ANY);
+		l->fd = open_one((struct sockaddr *)&s4, sizeof(s4), 0);
+		goto done;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	err = getaddrinfo(host, port, &hints, &res);
+	if (err != 0)
+		listen_fail(l, gai_strerror(err), check);
+	/* An explicit [::] is IPv6 only, so 0.0.0.0 can be bound beside it. */
+	l->fd = open_one(res->ai_addr, res->ai_addrlen, 1);
+	freeaddrinfo(res);
+done:
+	if (l->fd < 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg), "cannot bind: %s", strerror(errno));
+		listen_fail(l, msg, check);
+	}
+}
+
+void
+listen_open(int check)
+{
+	int i;
+
+	if (ninherited < 0)
+		inherit_read();
+	if (px_cfg.nlisten == 0) {
+		/* Socket activation without --listen: take them all. */
+		for (i = 0; i < ninherited && px_cfg.nlisten < PX_MAX_LISTENERS;
+		    i++) {
+			struct px_listener *l = &px_cfg.listen[px_cfg.nlisten++];
+			char text[16];
+
+			snprintf(text, sizeof(text), "fd:%d", inherited[i]);
+			l->text = strdup(text);
+			l->fd = inherited[i];
+			l->tls = 0;
+			inherited[i] = -1;
+			(void)fcntl(l->fd, F_SETFL, fcntl(l->fd, F_GETFL) |
+			    O_NONBLOCK);
+		}
+	}
+	for (i = 0; i < px_cfg.nlisten; i++)
+		if (px_cfg.listen[i].fd < 0)
+			open_listener(&px_cfg.listen[i], check);
+	for (i = 0; i < ninherited; i++)
+		if (inherited[i] >= 0) {
+			px_log(PX_LOG_WARN, "event=listen_unused fd=%d"
+			    " msg=\"a handed-over socket no --listen asks for;"
+			    " closed\"", inherited[i]);
+			close(inherited[i]);
+			inherited[i] = -1;
+		}
+	if (check)
+		for (i = 0; i < px_cfg.nlisten; i++) {
+			close(px_cfg.listen[i].fd);
+			px_cfg.listen[i].fd = -1;
+		}
+}
