@@ -129,7 +129,7 @@ async def finish(r, w, rest, down):
     await signalled.wait()
     w.write(rest)
     await w.drain()
-    parts = []
+    parts = [b'first-half '] if down else []    # read before the signal
     try:
         while True:
             fin, op, p = await read_frame(r)
@@ -160,9 +160,11 @@ async def main():
     s.bind(('127.0.0.1', 0))
     port = s.getsockname()[1]
     s.close()
+    import tempfile
+    logf = tempfile.TemporaryFile()
     px = subprocess.Popen([WSPROXY, '--listen', '127.0.0.1:%d' % port, '--upstream',
-                           'ws://127.0.0.1:%d' % uport, '--max-conns', str(N + 100), '-q'],
-                          stderr=subprocess.PIPE)
+                           'ws://127.0.0.1:%d' % uport, '--max-conns', str(N + 100)],
+                          stderr=logf)
     await asyncio.sleep(0.5)
     conns = []
     for start in range(0, N, 100):
@@ -176,7 +178,8 @@ async def main():
     while px.poll() is None and time.time() - t0 < 60:
         await asyncio.sleep(0.01)
     took = time.time() - t0
-    err = px.stderr.read().decode()
+    logf.seek(0)
+    err = logf.read().decode()
     lost = (N - stats['up_whole']) + (N // 10 - stats['down_whole']) + stats['echo_lost']
     print('pairs=%d drain_s=%.3f exit=%s in_flight_up_whole=%d/%d in_flight_down_whole=%d/%d'
           ' echo_lost=%d lost=%d client_close=%s upstream_close=%s errors=%d'
