@@ -67,6 +67,13 @@ static const char usage_text[] =
 "      --drain-timeout MS      SIGTERM: close handshakes finish within (10s)\n"
 "      --drain-spread MS       SIGTERM: spread the closes over (default 0)\n"
 "      --log-file PATH         log there instead of stderr (SIGUSR1 reopens)\n"
+"      --log-format text|json  key=value lines (default) or JSON objects\n"
+"      --log-timestamps on|off ts= on every line (default on)\n"
+"      --log-sample N          log one clean close in N (default 1: all)\n"
+"      --admin ADDR            health, readiness and metrics over HTTP\n"
+"      --ping-interval MS      ping a leg silent for this long (default off)\n"
+"      --ping-timeout MS       no answer to a ping: the leg is dead\n"
+"                              (default 3 x --ping-interval)\n"
 "      --user NAME             drop to this user after binding, loading keys\n"
 "      --restart-args-file F   SIGUSR2 restarts with the flags in F\n"
 "      --check                 check everything, print the configuration\n"
@@ -354,7 +361,13 @@ enum {
 	OPT_LOG_FILE,
 	OPT_USER,
 	OPT_RESTART_ARGS_FILE,
-	OPT_CHECK
+	OPT_CHECK,
+	OPT_LOG_FORMAT,
+	OPT_LOG_TIMESTAMPS,
+	OPT_LOG_SAMPLE,
+	OPT_ADMIN,
+	OPT_PING_INTERVAL,
+	OPT_PING_TIMEOUT
 };
 
 static const struct option long_options[] = {
@@ -386,6 +399,12 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "restart-args-file", required_argument, NULL, OPT_RESTART_ARGS_FILE },
 	{ "check", no_argument, NULL, OPT_CHECK },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "log-timestamps", required_argument, NULL, OPT_LOG_TIMESTAMPS },
+	{ "log-sample", required_argument, NULL, OPT_LOG_SAMPLE },
+	{ "admin", required_argument, NULL, OPT_ADMIN },
+	{ "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
+	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -587,6 +606,9 @@ check_print(void)
 	print_ms("close_timeout", px_cfg.close_timeout);
 	print_ms("drain_timeout", px_cfg.drain_timeout);
 	print_ms("drain_spread", px_cfg.drain_spread);
+	print_ms("ping_interval", px_cfg.ping_interval);
+	print_ms("ping_timeout", px_cfg.ping_timeout);
+	print_opt("admin", px_cfg.admin.text);
 	printf("tcp_keepalive=%us\nmax_conns=%u\nmax_message=%llu\n"
 	    "max_header_bytes=%zu\nbuffer=%zu\n", px_cfg.tcp_keepalive,
 	    px_cfg.max_conns, (unsigned long long)px_cfg.max_message,
@@ -604,6 +626,9 @@ check_print(void)
 	print_opt("log_level", levels[px_cfg.log_level]);
 	print_opt("log_file", px_cfg.log_file != NULL ? px_cfg.log_file :
 	    "stderr");
+	print_opt("log_format", px_cfg.log_json ? "json" : "text");
+	print_opt("log_timestamps", px_cfg.log_no_timestamps ? "off" : "on");
+	printf("log_sample=%u\n", px_cfg.log_sample);
 	print_opt("user", px_cfg.user);
 	print_opt("restart_args_file", px_cfg.restart_args_file);
 	fflush(stdout);
@@ -637,6 +662,8 @@ px_configure(int argc, char **argv)
 	px_cfg.close_timeout = 5000;
 	px_cfg.tcp_keepalive = 60;
 	px_cfg.drain_timeout = 10000;
+	px_cfg.log_sample = 1;
+	px_cfg.admin.fd = -1;
 	px_cfg.log_level = PX_LOG_INFO;
 	px_cfg.argc = argc;
 	px_cfg.argv = argv;
@@ -733,6 +760,38 @@ px_configure(int argc, char **argv)
 		case OPT_CHECK:
 			px_cfg.check = 1;
 			break;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "json") != 0 &&
+			    strcmp(optarg, "text") != 0)
+				usage_error("--log-format: '%s' is not text or"
+				    " json", optarg);
+			px_cfg.log_json = strcmp(optarg, "json") == 0;
+			break;
+		case OPT_LOG_TIMESTAMPS:
+			if (strcmp(optarg, "on") != 0 &&
+			    strcmp(optarg, "off") != 0)
+				usage_error("--log-timestamps: '%s' is not on or"
+				    " off", optarg);
+			px_cfg.log_no_timestamps = strcmp(optarg, "off") == 0;
+			break;
+		case OPT_LOG_SAMPLE:
+			px_cfg.log_sample = (unsigned)number("--log-sample",
+			    optarg, 1, 1000000);
+			break;
+		case OPT_ADMIN:
+			if (px_cfg.admin.text != NULL)
+				usage_error("--admin: given twice");
+			px_cfg.admin.text = optarg;
+			px_cfg.admin.fd = -1;
+			break;
+		case OPT_PING_INTERVAL:
+			px_cfg.ping_interval = duration("--ping-interval",
+			    optarg, 0, 86400000);
+			break;
+		case OPT_PING_TIMEOUT:
+			px_cfg.ping_timeout = duration("--ping-timeout", optarg,
+			    1, 86400000);
+			break;
 		case OPT_MAX_HEADER_BYTES:
 			px_cfg.max_header_bytes = (size_t)number(
 			    "--max-header-bytes", optarg, 256, 1048576);
@@ -773,6 +832,10 @@ px_configure(int argc, char **argv)
 	    PX_LOG_INFO;
 	if (path != NULL && upstream == NULL)
 		usage_error("--path: needs --upstream");
+	if (px_cfg.ping_timeout != 0 && px_cfg.ping_interval == 0)
+		usage_error("--ping-timeout: needs --ping-interval");
+	if (px_cfg.ping_interval != 0 && px_cfg.ping_timeout == 0)
+		px_cfg.ping_timeout = 3 * px_cfg.ping_interval;
 	if (upstream != NULL)
 		add_route("--upstream", "--path", path ? path : "/",
 		    strlen(path ? path : "/"), upstream);
@@ -797,6 +860,18 @@ px_configure(int argc, char **argv)
 		if (why != NULL)
 			usage_error("--listen: '%s': %s", px_cfg.listen[i].text,
 			    why);
+	}
+	if (px_cfg.admin.text != NULL) {
+		const char *why = strncmp(px_cfg.admin.text, "tls:", 4) == 0 ?
+		    "the admin listener is plain HTTP" :
+		    listen_check(&px_cfg.admin);
+
+		if (why != NULL)
+			usage_error("--admin: '%s': %s", px_cfg.admin.text, why);
+		for (i = 0; i < px_cfg.nlisten; i++)
+			if (strcmp(px_cfg.listen[i].text, px_cfg.admin.text) == 0)
+				usage_error("--admin: '%s' is also a --listen"
+				    " address", px_cfg.admin.text);
 	}
 	if (px_cfg.log_file != NULL && log_open(px_cfg.log_file) < 0)
 		usage_error("--log-file: %s: %s", px_cfg.log_file,

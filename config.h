@@ -92,10 +92,16 @@ struct px_config {
 	uint64_t	 drain_spread;	/* ms: the closes spread over this */
 	int		 log_level;	/* enum px_log_level */
 	const char	*log_file;	/* NULL: stderr */
+	int		 log_json;	/* --log-format json */
+	int		 log_no_timestamps;	/* --log-timestamps off */
+	unsigned	 log_sample;	/* one clean close line in N (1: all) */
 	const char	*user;		/* --user as given; NULL: stay */
 	unsigned	 uid, gid;	/* --user, looked up at start-up */
 	const char	*restart_args_file;	/* SIGUSR2's flags; NULL: argv */
 	int		 check;		/* --check: validate, print, exit */
+	struct px_listener admin;	/* --admin; text NULL: none */
+	uint64_t	 ping_interval;	/* ms; 0: wsproxy sends no pings */
+	uint64_t	 ping_timeout;	/* ms; 3 x interval by default */
 	int		 argc;		/* the command line, for SIGUSR2 */
 	char		**argv;
 	/* TLS (wsproxy(1) TLS); paths as given, loaded by tls_setup() */

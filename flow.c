@@ -12,6 +12,7 @@
  */
 #include <sys/types.h>
 
+#include <errno.h>
 #include <string.h>
 
 #include "config.h"
@@ -65,6 +66,13 @@ flow_release(struct flow *f)
 	f->start = f->ready = f->scan = f->end = 0;
 }
 
+void
+end_errno(struct end *e)
+{
+	if (e->err == 0)
+		e->err = (uint8_t)(errno > 0 && errno < 256 ? errno : EIO);
+}
+
 ssize_t
 flow_fill(struct pair *p, struct end *e, size_t limit)
 {
@@ -93,6 +101,8 @@ flow_fill(struct pair *p, struct end *e, size_t limit)
 	}
 	if (n == PX_IO_AGAIN)
 		e->readable = 0;
+	else if (n == PX_IO_ERROR)
+		end_errno(e);
 	if (f->end == f->start)
 		flow_release(f);	/* nothing in flight */
 	return n;
@@ -110,6 +120,8 @@ flow_drop(struct pair *p, struct end *e)
 		turn_spend((size_t)n);
 	else if (n == PX_IO_AGAIN)
 		e->readable = 0;
+	else if (n == PX_IO_ERROR)
+		end_errno(e);
 	return n;
 }
 
@@ -125,8 +137,10 @@ end_send(struct end *e, const void *buf, size_t len)
 		return (size_t)n;
 	if (n == PX_IO_AGAIN)
 		e->writable = 0;
-	else
+	else {
+		end_errno(e);
 		e->dead = 1;
+	}
 	return 0;
 }
 

@@ -403,11 +403,14 @@ hs_upstream_request(const struct hs_policy *pol, const struct hs_request *rq,
 	for (i = 0; i < h->num_headers; i++) {
 		x = &h->headers[i];
 		if (hop_by_hop(x) || identity_header(x) ||
+		    name_folds(x->name, x->name_len, "X-Request-Id", 12) ||
 		    named_by_connection(h, x) || replaced_by_operator(pol, x))
 			continue;
 		out_header(&o, x->name, x->name_len, x->value, x->value_len);
 	}
 	out_forwarded(&o, pol, rq, client_ip, client_tls);
+	if (rq->id != NULL && !operator_header(pol, "X-Request-Id"))
+		out_header(&o, "X-Request-Id", 12, rq->id, rq->id_len);
 	for (j = 0; j < pol->nheader; j++)
 		out_header(&o, pol->header[j].name, pol->header[j].name_len,
 		    pol->header[j].value, pol->header[j].value_len);
@@ -462,6 +465,31 @@ route_target(const struct hs_policy *pol, struct hs_request *rq,
 	return 0;
 }
 
+/*
+ * The client's X-Request-Id, kept when it is one safe token: 1 to
+ * HS_MAX_ID letters, digits and "-_.:+/=@", nothing a log or a header
+ * could misread.
+ */
+static void
+request_id(const struct http_head *h, struct hs_request *rq)
+{
+	const struct http_header *x = http_find(h, "X-Request-Id");
+	size_t i;
+
+	if (x == NULL || x->value_len == 0 || x->value_len > HS_MAX_ID ||
+	    http_count(h, "X-Request-Id") != 1)
+		return;
+	for (i = 0; i < x->value_len; i++) {
+		char c = x->value[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-_.:+/=@", c) != NULL))
+			return;
+	}
+	rq->id = x->value;
+	rq->id_len = x->value_len;
+}
+
 /* Check the parsed request in the order of wsproxy(1) HANDSHAKE; 0 or a
  * status.  scratch holds the normalised target. */
 unsigned
@@ -474,6 +502,7 @@ hs_check_request(const struct hs_policy *pol, const struct http_head *h,
 
 	memset(rq, 0, sizeof(*rq));
 	rq->head = h;
+	request_id(h, rq);
 	*version = 0;
 	if (http_find(h, "Content-Length") || http_find(h, "Transfer-Encoding"))
 		return *why = "body on an upgrade request", 400;

@@ -33,7 +33,14 @@ struct hs_request {
 					 * NULL when neither (HTTP/1.0) */
 	size_t		 host_len;
 	const struct px_route *route;
+	const char	*id;		/* X-Request-Id: the client's when it is
+					 * a safe token (hs_check_request), else
+					 * the caller's own */
+	size_t		 id_len;
 };
+
+/* Longest X-Request-Id kept from a client (wsproxy(1) LOGGING). */
+#define HS_MAX_ID 64
 
 /*
  * The route whose prefix matches the normalised path[0..len) longest
@@ -58,8 +65,9 @@ unsigned hs_check_request(const struct hs_policy *pol,
  * The upgrade request for rq's upstream into buf: rewritten target and
  * composed query, Host, the client's end-to-end headers less identity
  * claims, narrowed subprotocols, permessage-deflate offers,
- * X-Forwarded-* and Forwarded, --header.  client_ip is the address as
- * text.  Returns its length, 0 if it does not fit in cap.
+ * X-Forwarded-* and Forwarded, X-Request-Id (rq->id), --header.
+ * client_ip is the address as text.  Returns its length, 0 if it does
+ * not fit in cap.
  */
 size_t hs_upstream_request(const struct hs_policy *pol,
     const struct hs_request *rq, const char *client_ip, int client_tls,

@@ -60,6 +60,9 @@ int tls_reload(char *err, size_t len);
  */
 int tls_pool_init(uint32_t slots);
 
+/* TLS ends open now (wsproxy_tls_sessions_in_use). */
+uint32_t tls_in_use(void);
+
 /*
  * A TLS end for the connected socket fd to upstream up: SNI and the
  * verified name are --tls-servername or up's host; up's session is

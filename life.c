@@ -40,6 +40,7 @@
 #include "config.h"
 #include "ev.h"
 #include "io.h"
+#include "admin.h"
 #include "life.h"
 #include "log.h"
 #include "pair.h"
@@ -229,6 +230,10 @@ drain_start(unsigned code)
 	drain.deadline = now + cfg.drain_timeout;
 	drain.cursor = 0;
 	listeners_close();
+	/* A restart's new process answers the probes now; a plain drain
+	 * keeps answering them (/readyz says 503). */
+	if (code == WS_CLOSE_SERVICE_RESTART)
+		admin_close();
 	/* Close handshakes now wait for the drain's deadline. */
 	px_timer_close_at_least(cfg.drain_timeout);
 	for (i = 0; i < px_slab_size(); i++)
@@ -302,7 +307,7 @@ life_tick(void)
 	struct pair *p;
 
 	if (restart.pid != 0 && now >= restart.deadline) {
-		px_log(PX_LOG_ERROR, "event=restart_failed pid=%ld reason=\"not"
+		px_log(PX_LOG_ERROR, "event=restart_failed pid=%ld error=\"not"
 		    " ready within %d ms\"", (long)restart.pid, RESTART_WAIT_MS);
 		(void)kill(restart.pid, SIGTERM);
 		restart_done();
@@ -384,7 +389,7 @@ restart_argv(char *text, size_t cap)
 	if (fd >= 0)
 		close(fd);
 	if (n < 0 || (size_t)n == cap - 1) {
-		px_log(PX_LOG_ERROR, "event=restart_failed reason=\"%s: %s\"",
+		px_log(PX_LOG_ERROR, "event=restart_failed error=\"%s: %s\"",
 		    cfg.restart_args_file, n < 0 ? strerror(errno) :
 		    "too long");
 		return NULL;
@@ -397,7 +402,7 @@ restart_argv(char *text, size_t cap)
 		if (line[0] == '\0' || line[0] == '#')
 			continue;
 		if (i > RESTART_MAX_ARGS) {
-			px_log(PX_LOG_ERROR, "event=restart_failed reason=\"%s:"
+			px_log(PX_LOG_ERROR, "event=restart_failed error=\"%s:"
 			    " more than %d arguments\"", cfg.restart_args_file,
 			    RESTART_MAX_ARGS);
 			return NULL;
@@ -408,12 +413,22 @@ restart_argv(char *text, size_t cap)
 	return args;
 }
 
-/* In the child: the listeners and the pipe survive exec, signals are
- * delivered normally again, then the new binary. */
+/* Let fd survive exec and add it to the list fds[0..len); the new len. */
+static size_t
+fd_pass(char *fds, size_t cap, size_t len, int fd)
+{
+	(void)fcntl(fd, F_SETFD, 0);
+	return len + (size_t)snprintf(fds + len, cap - len, "%s%d",
+	    len ? "," : "", fd);
+}
+
+/* In the child: the listeners (the admin one last) and the pipe
+ * survive exec, signals are delivered normally again, then the new
+ * binary. */
 static _Noreturn void
 restart_exec(char **argv, int ready_fd)
 {
-	char fds[PX_MAX_LISTENERS * 12], num[16];
+	char fds[(PX_MAX_LISTENERS + 1) * 12], num[16];
 	sigset_t all;
 	size_t len = 0;
 	int i;
@@ -421,13 +436,11 @@ restart_exec(char **argv, int ready_fd)
 	sigfillset(&all);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
 	fds[0] = '\0';
-	for (i = 0; i < cfg.nlisten; i++) {
-		if (cfg.listen[i].fd < 0)
-			continue;
-		(void)fcntl(cfg.listen[i].fd, F_SETFD, 0);
-		len += (size_t)snprintf(fds + len, sizeof(fds) - len, "%s%d",
-		    len ? "," : "", cfg.listen[i].fd);
-	}
+	for (i = 0; i < cfg.nlisten; i++)
+		if (cfg.listen[i].fd >= 0)
+			len = fd_pass(fds, sizeof(fds), len, cfg.listen[i].fd);
+	if (cfg.admin.fd >= 0)
+		(void)fd_pass(fds, sizeof(fds), len, cfg.admin.fd);
 	(void)fcntl(ready_fd, F_SETFD, 0);
 	snprintf(num, sizeof(num), "%d", ready_fd);
 	setenv("WSPROXY_INHERIT_FDS", fds, 1);
@@ -445,7 +458,7 @@ restart_start(void)
 	pid_t pid;
 
 	if (px_run != RUN_ACCEPTING || restart.pid != 0) {
-		px_log(PX_LOG_WARN, "event=restart_ignored reason=\"%s\"",
+		px_log(PX_LOG_WARN, "event=restart_ignored error=\"%s\"",
 		    restart.pid != 0 ? "a restart is under way" :
 		    "draining");
 		return;
@@ -453,14 +466,14 @@ restart_start(void)
 	if (getpid() == 1) {
 		/* As PID 1 (a container) this process's end ends the new
 		 * one too: the orchestrator restarts containers. */
-		px_log(PX_LOG_WARN, "event=restart_ignored reason=\"PID 1:"
+		px_log(PX_LOG_WARN, "event=restart_ignored error=\"PID 1:"
 		    " restart the container instead\"");
 		return;
 	}
 	if ((argv = restart_argv(text, sizeof(text))) == NULL)
 		return;
 	if (pipe(fds) < 0 || fcntl(fds[0], F_SETFD, FD_CLOEXEC) < 0) {
-		px_log(PX_LOG_ERROR, "event=restart_failed reason=\"pipe: %s\"",
+		px_log(PX_LOG_ERROR, "event=restart_failed error=\"pipe: %s\"",
 		    strerror(errno));
 		return;
 	}
@@ -472,7 +485,7 @@ restart_start(void)
 	close(fds[1]);
 	if (pid < 0 || ev_add_listener(fds[0], (1ULL << 63) |
 	    LIFE_TAG_RESTART) < 0) {
-		px_log(PX_LOG_ERROR, "event=restart_failed reason=\"%s\"",
+		px_log(PX_LOG_ERROR, "event=restart_failed error=\"%s\"",
 		    strerror(errno));
 		close(fds[0]);
 		return;
@@ -514,7 +527,7 @@ life_restart_ready(void)
 		return;
 	}
 	/* End of the pipe without a word: it did not come up. */
-	px_log(PX_LOG_ERROR, "event=restart_failed pid=%ld reason=\"the new"
+	px_log(PX_LOG_ERROR, "event=restart_failed pid=%ld error=\"the new"
 	    " process ended before it was ready\"", (long)restart.pid);
 	restart_done();
 }
@@ -529,7 +542,7 @@ children_reap(void)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid != restart.pid)
 			continue;
-		px_log(PX_LOG_ERROR, "event=restart_failed pid=%ld reason=\"the"
+		px_log(PX_LOG_ERROR, "event=restart_failed pid=%ld error=\"the"
 		    " new process %s %d\"", (long)pid, WIFEXITED(status) ?
 		    "exited with" : "died of signal", WIFEXITED(status) ?
 		    WEXITSTATUS(status) : WTERMSIG(status));
@@ -550,7 +563,7 @@ reload(void)
 	notify("RELOADING=1");
 	if (tls_reload(err, sizeof(err)) < 0) {
 		px_log(PX_LOG_ERROR, "event=reload_failed what=tls"
-		    " reason=\"%s\" msg=\"the old certificates and keys"
+		    " error=\"%s\" msg=\"the old certificates and keys"
 		    " stay\"", err);
 		failed = 1;
 	}

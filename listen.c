@@ -209,7 +209,8 @@ open_one(const struct sockaddr *sa, socklen_t len, int v6only)
 static _Noreturn void
 listen_fail(const struct px_listener *l, const char *what, int check)
 {
-	fprintf(stderr, "wsproxy: --listen %s: %s\n", l->text, what);
+	fprintf(stderr, "wsproxy: %s %s: %s\n", l == &px_cfg.admin ?
+	    "--admin" : "--listen", l->text, what);
 	exit(check ? 64 : 71);
 }
 
@@ -287,6 +288,8 @@ listen_open(int check)
 	for (i = 0; i < px_cfg.nlisten; i++)
 		if (px_cfg.listen[i].fd < 0)
 			open_listener(&px_cfg.listen[i], check);
+	if (px_cfg.admin.text != NULL && px_cfg.admin.fd < 0)
+		open_listener(&px_cfg.admin, check);
 	for (i = 0; i < ninherited; i++)
 		if (inherited[i] >= 0) {
 			px_log(PX_LOG_WARN, "event=listen_unused fd=%d"
@@ -295,9 +298,13 @@ listen_open(int check)
 			close(inherited[i]);
 			inherited[i] = -1;
 		}
-	if (check)
+	if (check) {
 		for (i = 0; i < px_cfg.nlisten; i++) {
 			close(px_cfg.listen[i].fd);
 			px_cfg.listen[i].fd = -1;
 		}
+		if (px_cfg.admin.fd >= 0)
+			close(px_cfg.admin.fd);
+		px_cfg.admin.fd = -1;
+	}
 }

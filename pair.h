@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include "io.h"
+#include "metrics.h"
 #include "ws.h"
 
 /*
@@ -154,7 +155,12 @@ struct flow {
 	uint8_t		 close[8];
 	uint64_t	 close_mark;	/* DIR_CLOSE_MSG: 'bytes' when queued */
 	uint64_t	 bytes;		/* frame bytes read from the source */
-	uint64_t	 messages;	/* complete data messages */
+	uint64_t	 messages;	/* data messages (counted at their last
+					 * frame's header) */
+	uint8_t		 ping_len;	/* wsproxy's own ping to the destination,
+					 * put between frames (ping.c) ... */
+	uint8_t		 ping_off;	/* ... and how much of it is written */
+	uint8_t		 ping[14];
 };
 
 /*
@@ -176,6 +182,11 @@ struct end {
 	uint8_t		 hup;		/* the poller reported a hang-up */
 	uint8_t		 dead;		/* error, or done with: never touched again */
 	uint8_t		 rd;		/* enum read_state */
+	uint8_t		 err;		/* errno of its failed read or write */
+	uint8_t		 leg_list;	/* enum leg_list (ping.c) */
+	uint32_t	 leg_prev;	/* its list, by leg index (slot * 2 + */
+	uint32_t	 leg_next;	/* 1 for the upstream) */
+	uint64_t	 leg_deadline;	/* ms */
 	struct flow	 in;		/* bytes read from this end */
 	struct output	 out;		/* bytes wsproxy writes to this end */
 };
@@ -199,13 +210,19 @@ struct pair {
 	uint8_t		 interim;	/* PAIR_UPGRADE: 1xx answers skipped */
 	uint8_t		 counted;	/* counts against --max-conns */
 	uint8_t		 failed_in;	/* state when the pair was rejected */
+	uint8_t		 routed;	/* the request matched a route */
+	uint8_t		 hs_counted;	/* in wsproxy_handshakes_total */
+	uint8_t		 why_side;	/* 1: 'why' concerns the client, 2: the
+					 * upstream (the log's side=) */
 	uint16_t	 status;	/* HTTP status answered, 101 when open */
 	uint16_t	 close_code;	/* first close code seen */
 	uint32_t	 head_len;	/* client head length, kept until its 101 */
 	uint64_t	 deadline;	/* ms, for the current timer */
 	uint64_t	 started;	/* ms */
 	uint64_t	 body_left;	/* PAIR_RESPONSE: bytes still to pass on */
-	const char	*why;		/* reason of a rejection, for the log */
+	uint64_t	 mark_us;	/* when CONNECT or UPGRADE began (metrics) */
+	const char	*why;		/* reason of a rejection, or of an open
+					 * pair's abrupt end, for the log */
 	struct sockaddr_in6 peer;	/* client address (v4 as v4-mapped) */
 };
 
@@ -259,6 +276,9 @@ int flow_buf(struct flow *f);
 
 /* Give f's buffer back to the pool and reset its offsets. */
 void flow_release(struct flow *f);
+
+/* Keep errno as e's error (the first one counts), for end_error(). */
+void end_errno(struct end *e);
 
 /* flow_fill() results besides bytes read and PX_IO_* */
 #define FILL_FULL (-4)		/* the flow already holds limit bytes */
@@ -314,24 +334,6 @@ enum px_run {
 };
 extern enum px_run px_run;
 
-/*
- * Counters for metrics (wsproxy(1) LIMITS, LOGGING), written at two
- * chokepoints only: pair_set_state() moves the per-state gauge,
- * pair_close() adds a finished pair's totals.  Plain integers, no
- * allocation, nothing per frame.
- */
-struct px_counters {
-	uint64_t	 pairs[PAIR_STATES];	/* gauge: slots in each state */
-	uint64_t	 accepted;		/* clients taken into a slot */
-	uint64_t	 opened;		/* pairs that reached PAIR_OPEN */
-	uint64_t	 rejected;		/* ended with wsproxy's or the
-						 * upstream's non-101 answer */
-	uint64_t	 closed;		/* pairs ended, all kinds */
-	uint64_t	 bytes[2];		/* frame bytes read: [0] from
-						 * clients, [1] from upstreams */
-	uint64_t	 messages[2];		/* data messages, likewise */
-};
-extern struct px_counters px_count;
 
 /* An fd was opened (sock_new), or is closed: the accept budget. */
 void px_fd_opened(void);
@@ -400,6 +402,16 @@ turn_over(struct pair *p)
 	return 1;
 }
 
+/* "open" for PAIR_OPEN, and so on (the log's names). */
+const char *pair_state_name(unsigned s);
+
+/* The slot index of p (the log's and the ping token's). */
+uint32_t pair_index(const struct pair *p);
+
+/* What went wrong with e, for error=: the TLS reason, else the system
+ * error of its failed read or write; NULL if neither. */
+const char *end_error(const struct end *e);
+
 /* ------------------------------------------------------------------ */
 /* upgrade.c: the states up to PAIR_OPEN                               */
 /* ------------------------------------------------------------------ */
@@ -454,5 +466,51 @@ int relay_closes_out(const struct pair *p);
 /* Move bytes both ways until nothing more can move; ends the pair when
  * both sides are done. */
 void relay_run(struct pair *p);
+
+/* 64 bits from the generator of the mask keys (not cryptographic). */
+uint64_t relay_random(void);
+
+/* Leg e did not answer wsproxy's ping: 1001 to the live side, e is
+ * closed, the log says error="ping timeout" side=... */
+void relay_leg_dead(struct pair *p, struct end *e);
+
+/* ------------------------------------------------------------------ */
+/* ping.c: wsproxy's own pings (wsproxy(1) PINGS)                      */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Which list a leg (an end of an open pair) is on.  Both lists are FIFO
+ * with one duration each (--ping-interval, --ping-timeout), like the
+ * pair timers, so only their heads are ever looked at.
+ */
+enum leg_list {
+	LEG_NONE,
+	LEG_QUIET,		/* heard from; pinged when quiet for interval */
+	LEG_PINGED		/* pinged; dead if silent until the timeout */
+};
+
+/* p is open: both legs start their quiet time (nothing if pings are off). */
+void ping_start(struct pair *p);
+
+/* p is no longer open: its legs leave the lists. */
+void ping_stop(struct pair *p);
+
+/* Bytes came from e: it is alive. */
+void ping_heard(struct pair *p, struct end *e);
+
+/* The earliest deadline of the lists (ms), UINT64_MAX if none. */
+uint64_t ping_next(void);
+
+/* Ping the legs that are due, end the ones that did not answer. */
+void ping_run(void);
+
+/* Is the pong frame w at f->buf + f->scan the answer to wsproxy's own
+ * ping to its sender?  Then it is not forwarded. */
+int ping_own_pong(const struct pair *p, const struct flow *f,
+    const struct ws_frame *w);
+
+/* Write the ping waiting in f (toward dst), between frames only: 1 on
+ * progress.  Returns with f->ping_off == 0 when nothing is half-way. */
+int ping_write(struct flow *f, struct end *dst);
 
 #endif /* WSPROXY_PAIR_H */

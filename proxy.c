@@ -32,7 +32,9 @@
 #include <unistd.h>
 
 #include "proxy.h"
+#include "admin.h"
 #include "life.h"
+#include "pairlog.h"
 #include "sock.h"
 
 
@@ -48,12 +50,17 @@
 static uint64_t timer_ms[TIMER_KINDS];	/* from px_cfg at start-up */
 
 enum px_run px_run = RUN_STARTING;
-struct px_counters px_count;
 
 static const char *const state_name[] = {
 	"free", "request", "connect", "upgrade", "response", "open",
 	"closing", "reject", "linger"
 };
+
+const char *
+pair_state_name(unsigned s)
+{
+	return s < PAIR_STATES ? state_name[s] : "?";
+}
 
 #define NIL UINT32_MAX
 
@@ -165,9 +172,11 @@ pair_touch(struct pair *p)
 static int
 timer_next_ms(void)
 {
-	uint64_t first = UINT64_MAX;
+	uint64_t first = ping_next(), a = admin_next();
 	int k;
 
+	if (a < first)
+		first = a;
 	for (k = 1; k < TIMER_KINDS; k++)
 		if (timer_head[k] != NIL && slab[timer_head[k]].deadline < first)
 			first = slab[timer_head[k]].deadline;
@@ -276,6 +285,22 @@ px_now(void)
 	return now_ms;
 }
 
+uint32_t
+pair_index(const struct pair *p)
+{
+	return (uint32_t)(p - slab);
+}
+
+const char *
+end_error(const struct end *e)
+{
+	const char *why = e->tls != NULL ? tls_error(e->tls, NULL, 0) : NULL;
+
+	if (why == NULL && e->err != 0)
+		why = strerror(e->err);
+	return why;
+}
+
 void
 px_timer_close_at_least(uint64_t ms)
 {
@@ -357,56 +382,15 @@ end_close(struct end *e)
 void
 pair_close(struct pair *p, const char *why)
 {
-	static const char *const who[] = {
-		[CLOSED_BY_NONE] = "none", [CLOSED_BY_CLIENT] = "client",
-		[CLOSED_BY_UPSTREAM] = "upstream", [CLOSED_BY_PROXY] = "proxy"
-	};
-	char addr[64];
-	const struct px_route *r = &cfg.route[p->route];
-
-	/* Formatting costs more than the rest of a handshake's user time:
-	 * only when the line will be printed. */
-	if (cfg.log_level < (int)(why != NULL || p->status >= 500 ?
-	    PX_LOG_WARN : PX_LOG_INFO))
-		goto done;
-	sock_addr_text((const struct sockaddr *)&p->peer, addr, sizeof(addr));
-	if (p->state == PAIR_OPEN || p->state == PAIR_CLOSING)
-		px_log(why ? PX_LOG_WARN : PX_LOG_INFO,
-		    "event=close client=%s route=%s upstream=%s duration_ms=%llu"
-		    " c2u_bytes=%llu c2u_msgs=%llu u2c_bytes=%llu u2c_msgs=%llu"
-		    " close_code=%u closed_by=%s%s%s%s",
-		    addr, r->prefix_len ? r->prefix : "/", r->upstream->uri,
-		    (unsigned long long)(now_ms - p->started),
-		    (unsigned long long)p->client.in.bytes,
-		    (unsigned long long)p->client.in.messages,
-		    (unsigned long long)p->upstream.in.bytes,
-		    (unsigned long long)p->upstream.in.messages,
-		    p->close_code, who[p->closed_by],
-		    why ? " error=\"" : "", why ? why : "", why ? "\"" : "");
-	else
-		px_log(p->status >= 500 ? PX_LOG_WARN : PX_LOG_INFO,
-		    "event=%s client=%s state=%s status=%u duration_ms=%llu"
-		    " reason=\"%s\"",
-		    p->status ? "reject" : "abort", addr,
-		    state_name[p->status ? p->failed_in : p->state],
-		    p->status, (unsigned long long)(now_ms - p->started),
-		    why ? why : p->why ? p->why : "closed");
-done:
+	pairlog_end(p, why, now_ms);
 	timer_unlink(p);
 	runq_unlink(p);
+	ping_stop(p);
 	if (p->counted)
 		pairs_counted--;
-	px_count.pairs[p->state]--;
-	px_count.pairs[PAIR_FREE]++;
-	px_count.closed++;
+	met_close(p);
 	if (px_run == RUN_DRAINING)
 		life_pair_closed(p->status == 101, why == NULL);
-	if (p->status != 0 && p->status != 101)
-		px_count.rejected++;
-	px_count.bytes[0] += p->client.in.bytes;
-	px_count.bytes[1] += p->upstream.in.bytes;
-	px_count.messages[0] += p->client.in.messages;
-	px_count.messages[1] += p->upstream.in.messages;
 	end_close(&p->upstream);
 	end_close(&p->client);
 	flow_release(&p->upstream.in);
@@ -445,14 +429,13 @@ pair_set_state(struct pair *p, enum pair_state s)
 		p->counted = 1;
 		pairs_counted++;
 	}
-	px_count.pairs[p->state]--;
-	px_count.pairs[s]++;
-	if (p->state == PAIR_FREE)
-		px_count.accepted++;
-	if (s == PAIR_OPEN)
-		px_count.opened++;
+	met_state(p, s);
+	if (p->state == PAIR_OPEN)
+		ping_stop(p);
 	p->state = (uint8_t)s;
 	timer_set(p, (enum timer_kind)timer_of[s]);
+	if (s == PAIR_OPEN)
+		ping_start(p);
 }
 
 /* ------------------------------------------------------------------ */
@@ -471,10 +454,12 @@ timer_fire(struct pair *p)
 			pair_reject(p, 408, 0, "request timeout");
 		break;
 	case TIMER_CONNECT:
+		met_upstream_error(p, MET_ERR_TIMEOUT);
 		pair_reject(p, 504, 0, p->upstream.tls != NULL ?
 		    "upstream TLS handshake timeout" : "upstream connect timeout");
 		break;
 	case TIMER_UPGRADE:
+		met_upstream_error(p, MET_ERR_TIMEOUT);
 		if (p->state == PAIR_UPGRADE)
 			pair_reject(p, 504, 0, "upstream upgrade timeout");
 		else
@@ -550,10 +535,11 @@ accept_run(int li)
 			 * leave it in the listen queue until a pair closes. */
 			if (!accept_logged)
 				px_log(PX_LOG_WARN, "event=accept_paused"
-				    " reason=\"fd limit %llu reached\"",
+				    " error=\"fd limit %llu reached\"",
 				    (unsigned long long)fd_limit);
 			accept_logged = 1;
 			accept_paused = 1;
+			px_count.accept_paused++;
 			accept_retry_at = UINT64_MAX;	/* pair_close() resumes */
 			return;
 		}
@@ -571,6 +557,7 @@ accept_run(int li)
 					    " error=\"%s\"", strerror(errno));
 				accept_logged = 1;
 				accept_paused = 1;
+				px_count.accept_paused++;
 				accept_retry_at = now_ms + PX_ACCEPT_RETRY_MS;
 			}
 			return;
@@ -585,7 +572,7 @@ accept_run(int li)
 			char a[64];
 
 			px_log(PX_LOG_WARN, "event=reject client=%s status=503"
-			    " reason=\"no free slot\"", sock_addr_text(
+			    " error=\"no free slot\"", sock_addr_text(
 			    (struct sockaddr *)&ss, a, sizeof(a)));
 			if (l->tls)
 				px_fd_close(fd);	/* no TLS state to answer with */
@@ -667,8 +654,14 @@ dispatch(const struct ev_event *ev)
 		case LIFE_TAG_RESTART:
 			life_restart_ready();
 			break;
+		case ADMIN_TAG_LISTENER:
+			admin_accept();
+			break;
 		default:
-			accept_run((int)(ev->data & 0xffff));
+			if ((ev->data & 0xff00) == ADMIN_TAG_CONN)
+				admin_event((unsigned)(ev->data & 0xff));
+			else
+				accept_run((int)(ev->data & 0xffff));
 			break;
 		}
 		return;
@@ -718,6 +711,8 @@ loop_once(int max_wait_ms)
 		dispatch(&ev[i]);
 	runq_run();
 	timers_run();
+	ping_run();
+	admin_tick();
 	if (accept_paused && accept_retry_at <= now_ms) {
 		accept_paused = 0;
 		for (i = 0; i < cfg.nlisten; i++)
@@ -740,6 +735,7 @@ slab_init(void)
 	slab = calloc(n, sizeof(*slab));
 	slab_free = calloc(n, sizeof(*slab_free));
 	if (slab == NULL || slab_free == NULL || upgrade_init() < 0 ||
+	    pairlog_init(n) < 0 || metrics_init(1) < 0 ||
 	    buffers_init(2 * n) < 0 ||
 	    tls_pool_init(n) < 0) {
 		fprintf(stderr, "wsproxy: cannot allocate %u pairs\n", n);
@@ -808,6 +804,11 @@ px_start(void)
 	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
 	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
 	    cfg.buf_size);
+	if (admin_init(DATA_LISTENER | ADMIN_TAG_LISTENER,
+	    DATA_LISTENER | ADMIN_TAG_CONN) < 0) {
+		fprintf(stderr, "wsproxy: --admin: %s\n", strerror(errno));
+		exit(71);
+	}
 	px_run = RUN_ACCEPTING;
 	life_start(DATA_LISTENER | LIFE_TAG_SIGNAL);
 }

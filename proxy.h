@@ -23,7 +23,11 @@
  *   routes.c      routes and upstream URIs, names resolved
  *   listen.c      the listeners: bound, or taken over (restart, systemd)
  *   life.c        signals, drain, reload, restart, --user, readiness
- *   log.c         log lines, --log-file
+ *   log.c         log lines (key=value or JSON), --log-file
+ *   pairlog.c     each pair's one line: id, host, path, upstream address
+ *   metrics.c     counters in a shared mapping, the /metrics text
+ *   admin.c       the --admin listener: /healthz, /readyz, /metrics
+ *   ping.c        wsproxy's own pings, dead legs
  *   tls.c         the transport seam: plain TCP, or BearSSL's engine
  *   tls_load.c    TLS material read at start-up and on reload
  *   tls_x509.c    upstream certificate checks
@@ -46,5 +50,8 @@
 #include "listen.h"	/* listeners (listen.c) */
 #include "pool.h"	/* fixed-size items (pool.c) */
 #include "sock.h"	/* sockets (sock.c) */
+#include "metrics.h"	/* counters, /metrics (metrics.c) */
+#include "pairlog.h"	/* the pair's log line (pairlog.c) */
+#include "admin.h"	/* the admin listener (admin.c) */
 
 #endif /* WSPROXY_PROXY_H */

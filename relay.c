@@ -39,8 +39,14 @@ flow_write(struct flow *f, struct end *dst)
 	int progress = 0;
 	size_t n;
 
+	/* A ping of ours half-way out goes first: nothing may cut into it. */
+	if (f->ping_off > 0 && (progress = ping_write(f, dst),
+	    f->ping_off > 0))
+		return progress;
 	if (f->buf != NULL)
-		progress = flow_send(f, dst);
+		progress |= flow_send(f, dst);
+	if (f->ping_len != 0)
+		progress |= ping_write(f, dst);
 	if (f->dir == DIR_CLOSE_OWN && f->start == f->ready) {
 		while ((n = end_send(dst, f->close + f->close_off,
 		    (size_t)(f->close_len - f->close_off))) > 0) {
@@ -70,6 +76,8 @@ flow_write(struct flow *f, struct end *dst)
 /* ------------------------------------------------------------------ */
 
 static uint64_t rng_state;
+static uint64_t relay_cut;	/* bytes of our own pongs taken out by the
+				 * scan of the read being handled */
 
 void
 relay_init(void)
@@ -87,15 +95,21 @@ relay_init(void)
 		rng_state = 0x9e3779b97f4a7c15ULL;
 }
 
-static uint32_t
-rng32(void)
+uint64_t
+relay_random(void)
 {
 	/* xorshift64*: mask keys need to be unpredictable to the
 	 * application, not cryptographic (RFC 6455 10.3). */
 	rng_state ^= rng_state >> 12;
 	rng_state ^= rng_state << 25;
 	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 2685821657736338717ULL) >> 32);
+	return rng_state * 2685821657736338717ULL;
+}
+
+static uint32_t
+rng32(void)
+{
+	return (uint32_t)(relay_random() >> 32);
 }
 
 /* Bytes of the flow's source that the scanner has passed. */
@@ -215,8 +229,14 @@ protocol_error(struct pair *p, struct end *from, unsigned code)
 	struct end *to = peer_of(p, from);
 	struct flow *f = &from->in;
 
-	px_log(PX_LOG_INFO, "event=protocol_error side=%s code=%u",
+	px_log(PX_LOG_DEBUG, "event=protocol_error side=%s code=%u",
 	    side_name(p, from), code);
+	if (p->why == NULL) {
+		p->why = code == WS_CLOSE_BAD_DATA ? "invalid frame payload" :
+		    code == WS_CLOSE_TOO_BIG ? "message too big" :
+		    "protocol error";
+		p->why_side = from == &p->client ? 1 : 2;
+	}
 	if (p->closed_by == CLOSED_BY_NONE) {
 		p->closed_by = (uint8_t)closer(p, from);
 		p->close_code = (uint16_t)code;
@@ -272,6 +292,7 @@ flow_scan(struct pair *p, struct end *from)
 	struct ws_frame w;
 	uint64_t total, avail;
 	int n, code;
+	unsigned dir = from == &p->client ? 0 : 1;
 
 	while (f->scan < f->end) {
 		avail = f->end - f->scan;
@@ -312,6 +333,22 @@ flow_scan(struct pair *p, struct end *from)
 				break;
 		}
 		f->held = 0;
+		if (w.opcode == WS_OP_PONG && total <= avail &&
+		    ping_own_pong(p, f, &w)) {
+			/* The answer to our own ping: taken out, not relayed. */
+			memmove(f->buf + f->scan, f->buf + f->scan + total,
+			    (size_t)(avail - total));
+			f->end -= (uint32_t)total;
+			relay_cut += total;
+			continue;
+		}
+		/* Counted once, when the frame is taken: whole, or the first
+		 * bytes of one too large to hold (wsproxy(1) METRICS). */
+		px_count.frames[dir]++;
+		if (w.fin && w.opcode < WS_OP_CLOSE) {
+			f->messages++;
+			px_count.messages[dir]++;
+		}
 		if (total > avail) {
 			/* Too large to hold: stream header and payload. */
 			f->scan = f->end;
@@ -327,8 +364,6 @@ flow_scan(struct pair *p, struct end *from)
 				return -1;
 			}
 		}
-		if (w.fin && w.opcode < WS_OP_CLOSE)
-			f->messages++;
 		f->scan += (uint32_t)total;
 		if (!flow_sealed(f))
 			f->ready = f->scan;
@@ -362,7 +397,7 @@ flow_scan(struct pair *p, struct end *from)
  * can only be closed, which is wsproxy(1) RELAYING's single 1006 case.
  */
 static void
-source_gone(struct pair *p, struct end *from, int had_closed)
+source_gone(struct pair *p, struct end *from, int had_closed, unsigned code)
 {
 	struct flow *f = &from->in;
 	struct end *to = peer_of(p, from);
@@ -397,21 +432,47 @@ source_gone(struct pair *p, struct end *from, int had_closed)
 		if (to->rd == READ_FRAMES)
 			to->rd = READ_DROP;
 	} else {
-		send_close(p, to, from == &p->client ? WS_CLOSE_GOING_AWAY :
-		    WS_CLOSE_BAD_GATEWAY);
+		send_close(p, to, code);
 	}
 	if (p->state == PAIR_OPEN)
 		pair_set_state(p, PAIR_CLOSING);
 }
 
-/* The source ended (EOF, or an error while reading or writing it). */
+/*
+ * The source ended (EOF, or an error while reading or writing it).
+ * Without its close frame first that is an abrupt end, which the log
+ * tells at warn with error= (wsproxy(1) LOGGING).
+ */
 static void
 source_ended(struct pair *p, struct end *from)
 {
 	int had_closed = from->rd == READ_CLOSED;
 
 	from->rd = READ_EOF;
-	source_gone(p, from, had_closed);
+	if (!had_closed && p->why == NULL) {
+		p->why = end_error(from);
+		if (p->why == NULL)
+			p->why = "closed without a close frame";
+		p->why_side = from == &p->client ? 1 : 2;
+	}
+	source_gone(p, from, had_closed, from == &p->client ?
+	    WS_CLOSE_GOING_AWAY : WS_CLOSE_BAD_GATEWAY);
+}
+
+void
+relay_leg_dead(struct pair *p, struct end *e)
+{
+	if (p->why == NULL) {
+		p->why = "ping timeout";
+		p->why_side = e == &p->client ? 1 : 2;
+	}
+	if (p->closed_by == CLOSED_BY_NONE) {
+		p->closed_by = CLOSED_BY_PROXY;
+		p->close_code = WS_CLOSE_GOING_AWAY;
+	}
+	e->rd = READ_EOF;
+	source_gone(p, e, 0, WS_CLOSE_GOING_AWAY);
+	relay_run(p);
 }
 
 /* Read what 'from' has into its flow. Returns 1 on progress. */
@@ -441,11 +502,16 @@ flow_read(struct pair *p, struct end *from)
 		n = flow_fill(p, from, px_cfg.buf_size);
 		if (n > 0) {
 			f->bytes += (uint64_t)n;
-			pair_touch(p);
+			px_count.bytes[from == &p->client ? 0 : 1] += (uint64_t)n;
+			ping_heard(p, from);
+			relay_cut = 0;
 			/* Write what became ready at once: most events move one
 			 * message one way, and this saves a turn of relay_run. */
 			if (flow_scan(p, from) == 0 && f->ready > f->start)
 				(void)flow_write(f, peer_of(p, from));
+			/* Our own pongs alone do not make a pair busy. */
+			if ((uint64_t)n > relay_cut)
+				pair_touch(p);
 			return 1;
 		}
 		if (n == FILL_FULL || n == FILL_NOBUF)
@@ -507,10 +573,10 @@ relay_run(struct pair *p)
 		/* Flag tests first: an event mostly concerns one direction,
 		 * and a direction with nothing in flight has no buffer. */
 		if (u->in.buf != NULL || u->in.dir == DIR_CLOSE_OWN ||
-		    u->in.dir == DIR_LAST)
+		    u->in.dir == DIR_LAST || u->in.ping_len != 0)
 			progress |= flow_write(&u->in, c);
 		if (c->in.buf != NULL || c->in.dir == DIR_CLOSE_OWN ||
-		    c->in.dir == DIR_LAST)
+		    c->in.dir == DIR_LAST || c->in.ping_len != 0)
 			progress |= flow_write(&c->in, u);
 		if (c->readable)
 			progress |= flow_read(p, c);

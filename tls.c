@@ -121,6 +121,12 @@ tls_pool_init(uint32_t slots)
 	return 0;
 }
 
+uint32_t
+tls_in_use(void)
+{
+	return 0;
+}
+
 struct tls_conn *
 tls_client_new(int fd, struct px_upstream *up)
 {
@@ -291,6 +297,12 @@ tls_pool_init(uint32_t slots)
 	px_log(PX_LOG_DEBUG, "event=tls_pool entries=%u entry_bytes=%zu",
 	    n, sizeof(struct tls_conn));
 	return 0;
+}
+
+uint32_t
+tls_in_use(void)
+{
+	return pool_used(&conns);
 }
 
 /* ------------------------------------------------------------------ */

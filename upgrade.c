@@ -29,6 +29,7 @@
 #include "life.h"
 #include "log.h"
 #include "pair.h"
+#include "pairlog.h"
 #include "sock.h"
 #include "ws.h"
 
@@ -63,6 +64,16 @@ upgrade_init(void)
 /* ------------------------------------------------------------------ */
 /* Our own HTTP answers                                                */
 /* ------------------------------------------------------------------ */
+
+/* The upstream failed the pair before its 101: counted by reason
+ * (wsproxy(1) METRICS), then answered like any rejection. */
+static void
+upstream_fail(struct pair *p, enum met_reason reason, unsigned status,
+    const char *why)
+{
+	met_upstream_error(p, reason);
+	pair_reject(p, status, 0, why);
+}
 
 void
 pair_reject(struct pair *p, unsigned status, int version, const char *why)
@@ -135,15 +146,17 @@ head_fill(struct pair *p, struct end *e, size_t limit, unsigned full)
 		return 1;
 	if (r == FILL_NOBUF)
 		pair_close(p, "no buffer");
+	else if (r == FILL_FULL && e == &p->client)
+		pair_reject(p, full, 0, "request head too large");
 	else if (r == FILL_FULL)
-		pair_reject(p, full, 0, e == &p->client ?
-		    "request head too large" :
+		upstream_fail(p, MET_ERR_BAD_RESPONSE, full,
 		    "upstream response head too large");
 	else if (r != PX_IO_AGAIN && e == &p->client) {
 		why = e->tls != NULL ? tls_error(e->tls, NULL, 0) : NULL;
 		pair_close(p, why ? why : "client closed before its request");
 	} else if (r != PX_IO_AGAIN)
-		pair_reject(p, 502, 0, "upstream closed during upgrade");
+		upstream_fail(p, MET_ERR_CLOSED, 502,
+		    "upstream closed during upgrade");
 	return 0;
 }
 
@@ -194,6 +207,8 @@ request_run(struct pair *p)
 	status = hs_check_request(&policy, &h, target_scratch,
 	    target_scratch_len, &rq, &version, &why);
 	p->route = (uint8_t)(rq.route ? rq.route - cfg.route : 0);
+	p->routed = rq.route != NULL;
+	pairlog_request(p, &h, &rq);
 	if (status != 0) {
 		pair_reject(p, status, version, why);
 		return;
@@ -242,14 +257,18 @@ connect_start(struct pair *p)
 		if (fd < 0) {
 			/* Out of fds: no other address helps, and it is our
 			 * shortage, not the upstream's fault. */
-			pair_reject(p, 503, 0, "no file descriptor for the upstream");
+			u->err = (uint8_t)errno;
+			upstream_fail(p, MET_ERR_NO_FD, 503,
+			    "no file descriptor for the upstream");
 			return;
 		}
 		px_fd_opened();
 		sock_nodelay(fd);
 		sock_keepalive(fd, cfg.tcp_keepalive);
+		pairlog_upstream(p, sa, r->addr_len[p->addr]);
 		if (connect(fd, sa, r->addr_len[p->addr]) < 0 &&
 		    errno != EINPROGRESS) {
+			u->err = (uint8_t)errno;
 			px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
 			    " error=\"%s\"", r->uri, strerror(errno));
 			px_fd_close(fd);
@@ -267,8 +286,12 @@ connect_start(struct pair *p)
 			pair_set_state(p, PAIR_CONNECT);
 		return;
 	}
-	pair_reject(p, 502, 0, r->naddr == 0 ? "upstream name not resolved" :
-	    "upstream connect failed");
+	if (r->naddr == 0)
+		upstream_fail(p, MET_ERR_UNRESOLVED, 502,
+		    "upstream name not resolved");
+	else
+		upstream_fail(p, MET_ERR_REFUSED, 502,
+		    "upstream connect failed");
 }
 
 void
@@ -306,6 +329,7 @@ connect_run(struct pair *p)
 		err = errno;
 	}
 	if (err != 0) {
+		u->err = (uint8_t)(err < 256 ? err : EIO);
 		px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
 		    " error=\"%s\"", cfg.route[p->route].upstream->uri,
 		    strerror(err));
@@ -320,7 +344,8 @@ connect_run(struct pair *p)
 		 * --connect-timeout. */
 		u->tls = tls_client_new(u->fd, cfg.route[p->route].upstream);
 		if (u->tls == NULL) {
-			pair_reject(p, 502, 0, "TLS: cannot start a session");
+			upstream_fail(p, MET_ERR_TLS, 502,
+			    "TLS: cannot start a session");
 			return;
 		}
 		u->readable = u->writable = 1;
@@ -352,9 +377,9 @@ tls_connect_run(struct pair *p)
 		if (why == NULL)
 			why = "TLS: handshake failed";
 		px_log(PX_LOG_WARN, "event=tls_error side=upstream upstream=%s"
-		    " reason=\"%s\" %s", cfg.route[p->route].upstream->uri, why,
+		    " error=\"%s\" %s", cfg.route[p->route].upstream->uri, why,
 		    detail);
-		pair_reject(p, 502, 0, why);
+		upstream_fail(p, MET_ERR_TLS, 502, why);
 		return;
 	}
 	u->readable = u->writable = 1;
@@ -392,14 +417,14 @@ upgrade_head(struct pair *p, struct http_head *res)
 			r = http_parse_response((const char *)f->buf, f->end,
 			    res);
 			if (r < 0) {
-				pair_reject(p, 502, 0,
+				upstream_fail(p, MET_ERR_BAD_RESPONSE, 502,
 				    "malformed upstream response");
 				return 0;
 			}
 			if (res->status >= 200 || res->status == 101)
 				return (size_t)r;
 			if (++p->interim > PX_MAX_INTERIM) {
-				pair_reject(p, 502, 0,
+				upstream_fail(p, MET_ERR_BAD_RESPONSE, 502,
 				    "too many interim upstream responses");
 				return 0;
 			}
@@ -429,7 +454,7 @@ upgrade_run(struct pair *p)
 	 * edge sets u->readable after that. */
 	switch (output_write(u)) {
 	case -1:
-		pair_reject(p, 502, 0, "upstream write failed");
+		upstream_fail(p, MET_ERR_CLOSED, 502, "upstream write failed");
 		return;
 	case 0:
 		return;
@@ -463,11 +488,12 @@ response_start(struct pair *p, const struct http_head *res, size_t head_len)
 	why = hs_passthrough(res, &cfg.route[p->route], head_out,
 	    sizeof(head_out), &n, &p->body_left);
 	if (why != NULL) {
-		pair_reject(p, 502, 0, why);
+		upstream_fail(p, MET_ERR_BAD_RESPONSE, 502, why);
 		return;
 	}
 	if (n == 0 || replace_head(f, head_len, head_out, n) < 0) {
-		pair_reject(p, 502, 0, "upstream response head too large");
+		upstream_fail(p, MET_ERR_BAD_RESPONSE, 502,
+		    "upstream response head too large");
 		return;
 	}
 	p->status = (uint16_t)res->status;
@@ -583,12 +609,13 @@ open_start(struct pair *p, const struct http_head *req,
 
 	why = hs_check_response(&policy, req, res, &deflate);
 	if (why != NULL) {
-		pair_reject(p, 502, 0, why);
+		upstream_fail(p, MET_ERR_BAD_RESPONSE, 502, why);
 		return;
 	}
 	n = hs_client_101(res, head_out, sizeof(head_out));
 	if (n == 0 || replace_head(fu, head_len, head_out, n) < 0) {
-		pair_reject(p, 502, 0, "upstream response head too large");
+		upstream_fail(p, MET_ERR_BAD_RESPONSE, 502,
+		    "upstream response head too large");
 		return;
 	}
 	fu->start = 0;
@@ -600,6 +627,8 @@ open_start(struct pair *p, const struct http_head *req,
 	/* Frame bytes that came in the same reads as the heads count too. */
 	fc->bytes += fc->end - fc->start;
 	fu->bytes += fu->end - fu->scan;
+	px_count.bytes[0] += fc->end - fc->start;
+	px_count.bytes[1] += fu->end - fu->scan;
 	fc->ws.must_mask = 1;
 	fu->ws.must_mask = 0;
 	fc->ws.deflate = fu->ws.deflate = (uint8_t)deflate;
