@@ -314,6 +314,75 @@ class Proxy:
         self.errf.close()
 
 
+# ---------------------------------------------------------------- wsproxy(1) LOGGING grammar
+
+LOG_LEVELS = ('error', 'warn', 'info', 'debug')
+_KV = re.compile(r'([a-z][a-z0-9_]*)=("(?:\\.|[^"\\])*"|[^\s"]+)(?: |$)')
+_TS = re.compile(r'\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$')
+
+
+def unquote(v):
+    """A log value as the bytes it stands for (\\xHH, \\" and \\\\)."""
+    if not v.startswith('"'):
+        return v.encode()
+    out, i, v = bytearray(), 0, v[1:-1]
+    while i < len(v):
+        if v[i] == '\\' and v[i + 1] == 'x':
+            out.append(int(v[i + 2:i + 4], 16))
+            i += 4
+        elif v[i] == '\\':
+            out += v[i + 1].encode()
+            i += 2
+        else:
+            out += v[i].encode()
+            i += 1
+    return bytes(out)
+
+
+def parse_log_line(line):
+    """One key=value log line as a dict of its raw values, or raise
+    ValueError: keys [a-z0-9_], values bare or quoted, no key twice,
+    'level' and 'event' present, 'ts' (when there) RFC 3339 with ms."""
+    d, pos = {}, 0
+    while pos < len(line):
+        m = _KV.match(line, pos)
+        if not m:
+            raise ValueError('not key=value at %d: %r' % (pos, line))
+        if m.group(1) in d:
+            raise ValueError('key %s twice: %r' % (m.group(1), line))
+        d[m.group(1)] = m.group(2)
+        pos = m.end()
+    if d.get('level') not in LOG_LEVELS or 'event' not in d:
+        raise ValueError('no level or event: %r' % line)
+    if 'ts' in d and not _TS.match(d['ts']):
+        raise ValueError('bad ts: %r' % line)
+    return d
+
+
+def check_log_grammar(px):
+    """Every line px wrote parses: key=value (or JSON with --log-format
+    json); lines wsproxy writes before it logs ('wsproxy: ...' usage and
+    fatal messages) and --check's key=value output are the exceptions."""
+    import json
+    as_json = '--log-format' in px.args and 'json' in px.args
+    for line in px.stderr_text().splitlines():
+        if not line or line.startswith(('wsproxy: ', 'wsproxy ', "Try 'wsproxy")):
+            continue
+        if as_json and line.startswith('{'):
+            d = json.loads(line)
+            if d.get('level') not in LOG_LEVELS or 'event' not in d:
+                raise Fail('log line without level or event: %r' % line)
+            continue
+        if not (line.startswith('ts=') or line.startswith('level=')):
+            if '--check' in px.args and re.match(r'[a-z_0-9]+=', line):
+                continue
+            raise Fail('a line that is not a log line: %r' % line)
+        try:
+            parse_log_line(line)
+        except ValueError as e:
+            raise Fail('log grammar: %s' % e)
+
+
 def run_proxy_once(args, timeout=5, env=None):
     """Run wsproxy to completion (flag tests): (status, stdout, stderr)."""
     if not os.path.exists(WSPROXY):
@@ -1130,6 +1199,11 @@ def run(main):
         vg = px.valgrind_errors()
         if vg and status == 0:
             status, reason = 1, 'FAIL %s: valgrind: %s' % (name, vg)
+        if status == 0 and not san:
+            try:
+                check_log_grammar(px)
+            except Fail as e:
+                status, reason = 1, 'FAIL %s: %s' % (name, e)
     if status == 1:
         for i, px in enumerate(ctx.proxies):
             log('--- proxy %d (%s) stderr tail:' % (i, ' '.join(px.args[1:])))
