@@ -39,7 +39,8 @@
  * After the script every socket of the harness is reset, loop_once()
  * runs (with the clock moved past every timeout) until the slab is
  * empty; then it must hold: every slot free, no pair counted, every
- * pool buffer back, no timer queued, accept not paused, the process
+ * pool buffer back, no timer queued, no leg on a ping list (pings are on:
+ * the TIME operation makes them fire and time out), accept not paused, the process
  * has exactly the fds it had before the input, and proxy.c's own fd
  * count (its accept budget) is back to its start-up value.  Anything else
  * is a leak or a stuck pair and aborts.
@@ -170,9 +171,18 @@ fz_invariants(void)
 			FZ_CHECK(p->client.out.buf == NULL &&
 			    p->upstream.out.buf == NULL);
 			FZ_CHECK(p->timer == TIMER_NONE);
+			FZ_CHECK(p->client.leg_list == LEG_NONE &&
+			    p->upstream.leg_list == LEG_NONE);
 			continue;
 		}
 		used++;
+		/* only open pairs are watched by pings, both legs */
+		if (p->state == PAIR_OPEN)
+			FZ_CHECK(p->client.leg_list != LEG_NONE &&
+			    p->upstream.leg_list != LEG_NONE);
+		else
+			FZ_CHECK(p->client.leg_list == LEG_NONE &&
+			    p->upstream.leg_list == LEG_NONE);
 		bufs += (p->client.in.buf != NULL) + (p->upstream.in.buf != NULL) +
 		    (p->client.out.buf != NULL) + (p->upstream.out.buf != NULL);
 		/* two buffers at most per pair: the pool has two per slot */
@@ -197,6 +207,7 @@ fz_invariants(void)
 		FZ_CHECK(px_count.accepted == px_count.closed + used);
 	}
 	FZ_CHECK(bufs == buffers_in_use());
+	FZ_CHECK(used > 0 || ping_next() == UINT64_MAX);
 	FZ_CHECK(counted == pairs_counted);
 	for (k = 1; k < TIMER_KINDS; k++) {
 		uint32_t n = 0;
@@ -225,7 +236,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	char *args[] = {
 		"wsproxy", "-q", "--listen", "127.0.0.1:0", "--upstream",
 		upstream, "--path", "/ws", "--max-conns", "2",
-		"--max-message", "100000", NULL
+		"--max-message", "100000", "--ping-interval", "1000",
+		"--ping-timeout", "1000", NULL
 	};
 	int i, one = 1;
 
