@@ -509,6 +509,11 @@ void ping_run(void);
 int ping_own_pong(const struct pair *p, const struct flow *f,
     const struct ws_frame *w);
 
+/* Bytes were written to leg e while wsproxy's ping to it waits for the
+ * end of a frame: e's ping timeout starts again (a leg that takes bytes
+ * is alive; one that takes none times out). */
+void ping_waiting(struct pair *p, struct end *e);
+
 /* Write the ping waiting in f (toward dst), between frames only: 1 on
  * progress.  Returns with f->ping_off == 0 when nothing is half-way. */
 int ping_write(struct flow *f, struct end *dst);

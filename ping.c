@@ -134,6 +134,15 @@ ping_heard(struct pair *p, struct end *e)
 	leg_append(p, e, LEG_QUIET, d);
 }
 
+void
+ping_waiting(struct pair *p, struct end *e)
+{
+	if (e->leg_list != LEG_PINGED)
+		return;
+	leg_unlink(e);
+	leg_append(p, e, LEG_PINGED, px_now() + px_cfg.ping_timeout);
+}
+
 uint64_t
 ping_next(void)
 {
@@ -178,6 +187,21 @@ ping_queue(struct pair *p, struct end *e)
 	px_count.pings_sent++;
 }
 
+/*
+ * Is our ping to e still unwritten only because the frame ahead of it
+ * in the flow toward e has stalled half-way at its sender, e having
+ * taken every byte it was given?  A leg that does not take bytes is
+ * not excused.
+ */
+static int
+ping_stalled(struct pair *p, struct end *e)
+{
+	const struct flow *f = &peer_of(p, e)->in;
+
+	return f->ping_len != 0 && f->ping_off == 0 &&
+	    f->start == f->ready && f->frame_left != 0;
+}
+
 void
 ping_run(void)
 {
@@ -203,6 +227,11 @@ ping_run(void)
 		e = leg_end(leg);
 		p = px_slot(leg >> 1);
 		leg_unlink(e);
+		if (ping_stalled(p, e)) {
+			/* Not the leg's fault: its timeout starts again. */
+			leg_append(p, e, LEG_PINGED, now + px_cfg.ping_timeout);
+			continue;
+		}
 		px_count.ping_timeouts++;
 		px_turn_left = PX_TURN_BYTES;
 		relay_leg_dead(p, e);

@@ -34,7 +34,7 @@
  * once dst has its last byte.
  */
 static int
-flow_write(struct flow *f, struct end *dst)
+flow_write(struct pair *p, struct flow *f, struct end *dst)
 {
 	int progress = 0;
 	size_t n;
@@ -45,8 +45,13 @@ flow_write(struct flow *f, struct end *dst)
 		return progress;
 	if (f->buf != NULL)
 		progress |= flow_send(f, dst);
-	if (f->ping_len != 0)
+	if (f->ping_len != 0) {
+		/* dst took bytes while our ping waits for the frame's end:
+		 * it is alive, its timeout counts from the ping's write. */
+		if (progress)
+			ping_waiting(p, dst);
 		progress |= ping_write(f, dst);
+	}
 	if (f->dir == DIR_CLOSE_OWN && f->start == f->ready) {
 		while ((n = end_send(dst, f->close + f->close_off,
 		    (size_t)(f->close_len - f->close_off))) > 0) {
@@ -508,7 +513,7 @@ flow_read(struct pair *p, struct end *from)
 			/* Write what became ready at once: most events move one
 			 * message one way, and this saves a turn of relay_run. */
 			if (flow_scan(p, from) == 0 && f->ready > f->start)
-				(void)flow_write(f, peer_of(p, from));
+				(void)flow_write(p, f, peer_of(p, from));
 			/* Our own pongs alone do not make a pair busy. */
 			if ((uint64_t)n > relay_cut)
 				pair_touch(p);
@@ -574,10 +579,10 @@ relay_run(struct pair *p)
 		 * and a direction with nothing in flight has no buffer. */
 		if (u->in.buf != NULL || u->in.dir == DIR_CLOSE_OWN ||
 		    u->in.dir == DIR_LAST || u->in.ping_len != 0)
-			progress |= flow_write(&u->in, c);
+			progress |= flow_write(p, &u->in, c);
 		if (c->in.buf != NULL || c->in.dir == DIR_CLOSE_OWN ||
 		    c->in.dir == DIR_LAST || c->in.ping_len != 0)
-			progress |= flow_write(&c->in, u);
+			progress |= flow_write(p, &c->in, u);
 		if (c->readable)
 			progress |= flow_read(p, c);
 		if (u->readable)
