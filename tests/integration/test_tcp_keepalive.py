@@ -48,8 +48,11 @@ def keepalive_timers(pid):
 
 
 def open_pair(px, up):
+    # (the client can have its 101 before the upstream's handler has
+    # recorded the connection: wait for one more than there were)
+    n = len(up.conns)
     c = lib.RawClient(px.port, '/')
-    check(up.wait_conns(len(up.conns), 3) >= 1, 'no upstream')
+    check(up.wait_conns(n + 1, 3) >= n + 1, 'no upstream')
     time.sleep(0.2)
     return c
 
