@@ -113,19 +113,22 @@ note_value(char *out, size_t cap, const char *s, uint8_t len, size_t max)
 	return out;
 }
 
-/* ' id=... host="..." path="..."' for a pair that had a request. */
+/* ' id="..." host="..." path="..."' for a pair that had a request.  The
+ * id is quoted like the others, so that one of digits only is still a
+ * string in JSON. */
 static void
 request_keys(const struct pair *p, char *out, size_t cap)
 {
 	const struct note *n = &notes[pair_index(p)];
-	char host[NOTE_HOST * 4 + 8], path[NOTE_PATH * 4 + 8];
+	char host[NOTE_HOST * 4 + 8], path[NOTE_PATH * 4 + 8], id[HS_MAX_ID + 8];
 
 	out[0] = '\0';
 	if (p->state == PAIR_REQUEST || n->path_len == 0)
 		return;
 	(void)note_value(host, sizeof(host), n->host, n->host_len, NOTE_HOST);
 	(void)note_value(path, sizeof(path), n->path, n->path_len, NOTE_PATH);
-	snprintf(out, cap, " id=%.*s host=%s path=%s", (int)n->id_len, n->id,
+	(void)log_value(id, sizeof(id), n->id, n->id_len);
+	snprintf(out, cap, " id=%s host=%s path=%s", id,
 	    n->host_len ? host : "-", path);
 }
 

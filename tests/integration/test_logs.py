@@ -103,7 +103,7 @@ def ids(ctx, up):
     closes = wait_lines(px, 'close', 4)
     up.wait_done(n0 + 4)
     seen = {r['path']: r['headers'].get_all('X-Request-Id') for r in up.conns[n0:]}
-    by_path = {lib.unquote(c['path']).decode(): c['id'] for c in closes}
+    by_path = {lib.unquote(c['path']).decode(): lib.unquote(c['id']).decode() for c in closes}
     check(seen['/given'] == ['req-42.a:b+c/d=e@f_g'] and
           by_path['/given'] == 'req-42.a:b+c/d=e@f_g',
           'a safe client id is kept and sent upstream: %r %r' % (seen, by_path))
@@ -168,6 +168,11 @@ def json_format(ctx, up):
     c = lines_of(js, 'close')[0]
     check(c['status'] == 101 and isinstance(c['c2u_msgs'], int) and c['c2u_msgs'] == 1,
           'numbers are JSON numbers: %r' % c)
+    # an id of digits only stays a string: one type per key
+    clean_pair(js.port, '/digits', {'X-Request-Id': '12345678901234567890'})
+    d = [x for x in wait_lines(js, 'close', 2) if x.get('path') == '/digits']
+    check(len(d) == 1 and d[0]['id'] == '12345678901234567890',
+          'a digits-only id is a JSON string: %r' % d)
 
 
 def errors(ctx, up):
