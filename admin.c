@@ -59,6 +59,7 @@ struct admin_conn {
 static struct admin_conn conns[ADMIN_CONNS];
 static uint64_t tag_base;		/* poller data of slot 0 */
 static int accept_more;			/* the last turn left some */
+static int nopen;			/* connections in conns[] */
 static int busy_logged;
 static double start_time;
 static char *bodies;			/* ADMIN_BODIES x ADMIN_BODY */
@@ -106,6 +107,7 @@ conn_close(struct admin_conn *c)
 	(void)ev_del(c->fd);
 	px_fd_close(c->fd);
 	c->fd = -1;
+	nopen--;
 	if (busy_logged) {
 		px_log(PX_LOG_INFO, "event=admin_resumed");
 		busy_logged = 0;
@@ -390,7 +392,8 @@ admin_accept(void)
 		if (ev_add(fd, tag_base + (uint64_t)i) < 0) {
 			px_fd_close(fd);
 			c->fd = -1;
-		}
+		} else
+			nopen++;
 	}
 }
 
@@ -400,6 +403,8 @@ admin_next(void)
 	uint64_t first = accept_more ? px_now() : UINT64_MAX;
 	int i;
 
+	if (nopen == 0)
+		return first;		/* the relay's loop pays one test */
 	for (i = 0; i < ADMIN_CONNS; i++)
 		if (conns[i].fd >= 0 && conns[i].deadline < first)
 			first = conns[i].deadline;
@@ -414,7 +419,7 @@ admin_tick(void)
 
 	if (accept_more)
 		admin_accept();
-	for (i = 0; i < ADMIN_CONNS; i++) {
+	for (i = 0; i < ADMIN_CONNS && nopen > 0; i++) {
 		c = &conns[i];
 		if (c->fd < 0 || c->deadline > px_now())
 			continue;

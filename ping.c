@@ -128,8 +128,13 @@ ping_heard(struct pair *p, struct end *e)
 	if (e->leg_list == LEG_NONE)
 		return;
 	d = px_now() + px_cfg.ping_interval;
-	if (e->leg_list == LEG_QUIET && e->leg_deadline == d)
-		return;		/* heard already this millisecond */
+	/* Heard again within 1/64 of an interval of the last move: stay
+	 * put (pinged at most that much early), so that a busy leg is not
+	 * moved on every read.  Every move appends now + interval, so the
+	 * list stays in order. */
+	if (e->leg_list == LEG_QUIET &&
+	    e->leg_deadline + (px_cfg.ping_interval >> 6) >= d)
+		return;
 	leg_unlink(e);
 	leg_append(p, e, LEG_QUIET, d);
 }

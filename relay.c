@@ -508,7 +508,8 @@ flow_read(struct pair *p, struct end *from)
 		if (n > 0) {
 			f->bytes += (uint64_t)n;
 			px_count.bytes[from == &p->client ? 0 : 1] += (uint64_t)n;
-			ping_heard(p, from);
+			if (from->leg_list != LEG_NONE)	/* pings are on */
+				ping_heard(p, from);
 			relay_cut = 0;
 			/* Write what became ready at once: most events move one
 			 * message one way, and this saves a turn of relay_run. */
