@@ -13,7 +13,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 else
 	DUR=${BENCH_DURATION:-10}; WARM=${BENCH_WARMUP:-1}; HOLD=${BENCH_IDLE_HOLD:-3}
 fi
-TARGETS=${BENCH_TARGETS:-"direct floor wsproxy nginx haproxy"}
+TARGETS=${BENCH_TARGETS:-"direct floor wsproxy wsobs nginx haproxy"}
 SCENARIOS=${BENCH_SCENARIOS:-"pp64 rate64 pp4k stream1m idle handshake fair"}
 IDLE_PAIRS=${BENCH_IDLE_PAIRS:-9000}
 RATE=${BENCH_RATE:-20000}
@@ -24,6 +24,7 @@ WSPROXY=${WSPROXY:-$root/wsproxy}
 BASE=${BENCH_PORT_BASE:-$((10000 + ($$ % 900) * 10))}
 EPORT=$BASE
 EPORT2=$((BASE + 5))	# the second echo of the fairness scenario (/light)
+			# BASE + 6 and + 7: wsobs and its admin listener
 FAIR_ROUTE=""		# set by run.sh's fairness scenario
 WRAP=""		# a command put before the target (profile.sh: strace, valgrind)
 HAP_MAXCONN=9990	# HAProxy wants 2*maxconn+14 fds; the hard limit here is 20000
@@ -129,7 +130,7 @@ proc_tree() {
 have() {
 	case $1 in
 	direct|floor) return 0 ;;
-	wsproxy) [ -x "$WSPROXY" ] ;;
+	wsproxy|wsobs) [ -x "$WSPROXY" ] ;;
 	nginx|haproxy) command -v "$1" >/dev/null 2>&1 ;;
 	esac
 }
@@ -164,6 +165,20 @@ start_target() {	# sets TPORT, TPID; returns 1 if it does not answer
 		taskset -c "$PCPU" $WRAP "$WSPROXY" --listen "127.0.0.1:$TPORT" \
 			--upstream "ws://127.0.0.1:$EPORT/" $FAIR_ROUTE -q 2>>"$LOG" &
 		TPID=$! ;;
+	wsobs)
+		# wsproxy with what observability turns on: the admin listener,
+		# scraped once a second, and pings at a 1 s interval (legs that
+		# carry traffic are never pinged: what this costs is the
+		# bookkeeping on every read, and the scrapes)
+		TPORT=$((BASE + 6))
+		taskset -c "$PCPU" $WRAP "$WSPROXY" --listen "127.0.0.1:$TPORT" \
+			--upstream "ws://127.0.0.1:$EPORT/" $FAIR_ROUTE -q \
+			--admin "127.0.0.1:$((BASE + 7))" --ping-interval 1s 2>>"$LOG" &
+		TPID=$!
+		track $TPID
+		taskset -c "$LCPU" python3 "$here/scrape.py" "$TPID" \
+			"127.0.0.1:$((BASE + 7))" 2>>"$LOG" &
+		track $! ;;
 	nginx)
 		TPORT=$((BASE + 3))
 		d=$TMP/nginx; rm -rf "$d"; mkdir -p "$d"

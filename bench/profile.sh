@@ -6,7 +6,7 @@
 #
 #   sh bench/profile.sh [TARGET...]      (default: wsproxy floor)
 #
-# strace works for every target; callgrind is run for wsproxy and floor only
+# strace works for every target; callgrind is run for wsproxy, wsobs and floor only
 # (single-process programs).  Results go to $BENCH_OUT/profile.*.
 # Environment (plus run.sh's BENCH_OUT, BENCH_PORT_BASE, WSPROXY):
 #   PROFILE_SCENARIOS="pp64 pp4k stream1m handshake"
@@ -55,7 +55,7 @@ stop_wrapped() {	# strace: end the traced program first so strace writes its tab
 for tool in $TOOLS; do
 	for t in $TARGETS; do
 		have "$t" || { say "bench: $t not available"; continue; }
-		[ "$tool" = callgrind ] && [ "$t" != wsproxy ] && [ "$t" != floor ] && continue
+		[ "$tool" = callgrind ] && [ "$t" != wsproxy ] && [ "$t" != wsobs ] && [ "$t" != floor ] && continue
 		[ "$t" = direct ] && continue
 		case $tool in callgrind) prog=valgrind ;; *) prog=$tool ;; esac
 		command -v "$prog" >/dev/null 2>&1 || { say "bench: $prog not installed"; continue; }

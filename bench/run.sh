@@ -5,6 +5,8 @@
 #   direct   loadgen -> echo (no proxy)
 #   floor    loadgen -> floor relay (bench/floor.c) -> echo
 #   wsproxy  loadgen -> ./wsproxy -> echo
+#   wsobs    the same with --admin scraped every second and --ping-interval
+#            1s: what observability costs (ratio "wsobs / wsproxy")
 #   nginx    loadgen -> nginx (1 worker, WebSocket proxy_pass) -> echo
 #   haproxy  loadgen -> haproxy (1 thread, mode http, timeout tunnel) -> echo
 # The proxy is pinned to CPU $BENCH_PROXY_CPU (0), loadgen and echo to
@@ -18,7 +20,8 @@
 #   BENCH_IDLE_PAIRS=N     idle scenario size (default 9000)
 #   BENCH_IDLE_HOLD=S      how long the idle pairs are held (default 3, quick 1)
 #   BENCH_RATE=N           msgs/s of the fixed-rate scenario (default 20000)
-#   BENCH_TARGETS="..."    subset/order of: direct floor wsproxy nginx haproxy
+#   BENCH_TARGETS="..."    subset/order of: direct floor wsproxy wsobs nginx
+#                          haproxy
 #   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle handshake fair
 #   BENCH_PORT_BASE=N      first of 5 loopback ports used (default from the pid)
 #   BENCH_OUT=DIR          results and logs (default bench/out)

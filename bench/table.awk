@@ -80,4 +80,11 @@ BEGIN {
 		}
 		print ""
 	}
+	if (!ok["wsobs"] || !ok["wsproxy"])
+		exit
+	printf "%-9s", "wsobs/wsproxy"
+	for (i = 1; i <= nc; i++)
+		if (better[i] != "-")
+			printf " %11s", ratio(V["wsobs", key[i]], V["wsproxy", key[i]])
+	print ""
 }
