@@ -60,6 +60,7 @@ command -v haproxy >/dev/null 2>&1 || need="$need haproxy"
 command -v taskset >/dev/null 2>&1 || need="$need util-linux"
 command -v ps >/dev/null 2>&1 || need="$need procps"
 command -v timeout >/dev/null 2>&1 || need="$need coreutils"
+command -v python3 >/dev/null 2>&1 || need="$need python3"	# bench/scrape.py (wsobs)
 if [ -n "$need" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		say "bench: installing$need"
@@ -176,9 +177,11 @@ start_target() {	# sets TPORT, TPID; returns 1 if it does not answer
 			--admin "127.0.0.1:$((BASE + 7))" --ping-interval 1s 2>>"$LOG" &
 		TPID=$!
 		track $TPID
-		taskset -c "$LCPU" python3 "$here/scrape.py" "$TPID" \
-			"127.0.0.1:$((BASE + 7))" 2>>"$LOG" &
-		track $! ;;
+		if [ "${BENCH_SCRAPE:-1}" = 1 ]; then
+			taskset -c "$LCPU" python3 "$here/scrape.py" "$TPID" \
+				"127.0.0.1:$((BASE + 7))" 2>>"$LOG" &
+			track $!
+		fi ;;
 	nginx)
 		TPORT=$((BASE + 3))
 		d=$TMP/nginx; rm -rf "$d"; mkdir -p "$d"

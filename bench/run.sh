@@ -23,7 +23,8 @@
 #   BENCH_TARGETS="..."    subset/order of: direct floor wsproxy wsobs nginx
 #                          haproxy
 #   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle handshake fair
-#   BENCH_PORT_BASE=N      first of 5 loopback ports used (default from the pid)
+#   BENCH_PORT_BASE=N      first of 8 loopback ports used (default from the pid)
+#   BENCH_SCRAPE=0         wsobs without its scraper of /metrics
 #   BENCH_OUT=DIR          results and logs (default bench/out)
 #   WSPROXY=PATH           the binary under test (default ./wsproxy)
 #   BENCH_WAIT_IDLE=1      before each run, wait until other processes use at
