@@ -33,6 +33,7 @@ Checked afterwards:
 
     sh tests/chaos/run.sh                      # against ./wsproxy
     CHAOS_SECONDS=20 CHAOS_PAIRS=100 WSPROXY=build/wsproxy-asan sh tests/chaos/run.sh
+    CHAOS_PROXY_ARGS="--ping-interval 300ms" sh tests/chaos/run.sh   # pings on
 """
 import asyncio
 import os
@@ -50,6 +51,9 @@ SECONDS = float(os.environ.get('CHAOS_SECONDS', '120'))
 PAIRS = int(os.environ.get('CHAOS_PAIRS', '500'))
 CONC = int(os.environ.get('CHAOS_CONCURRENCY', '40'))
 SEED = int(os.environ.get('CHAOS_SEED', str(int(time.time() * 1000) % 1000000)))
+# more wsproxy flags, e.g. CHAOS_PROXY_ARGS="--ping-interval 300ms" (the
+# peers answer pings, so only killed sides may be found dead)
+PROXY_ARGS = os.environ.get('CHAOS_PROXY_ARGS', '').split()
 os.environ.setdefault('TEST_ALARM', str(int(SECONDS * 2 + 120)))
 
 import lib  # noqa: E402
@@ -416,7 +420,7 @@ def main(ctx):
         server = await asyncio.start_server(upstream_handler, '127.0.0.1', 0)
         up_port = server.sockets[0].getsockname()[1]
         px = ctx.proxy('--upstream', 'ws://127.0.0.1:%d' % up_port, '--max-conns', str(max_conns),
-                       '--close-timeout', str(CLOSE_TIMEOUT_MS))
+                       '--close-timeout', str(CLOSE_TIMEOUT_MS), *PROXY_ARGS)
         state['px'] = px
         state['port'] = px.port
         mm = re.search(r'event=start .* buffer=(\d+)', px.stderr_text())
