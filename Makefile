@@ -148,7 +148,8 @@ build/test_handshake-asan: tests/unit/test_handshake.c $(HS_SRCS) handshake.h co
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_handshake.c $(HS_SRCS)
 
-FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target
+FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
+    fuzz_origin
 FUZZCC  = clang
 build/fuzz_%: tests/fuzz/fuzz_%.c ws.c proxy.h
 	@mkdir -p build
@@ -159,6 +160,10 @@ build/fuzz_http_response: tests/fuzz/fuzz_http_request.c
 build/fuzz_target: tests/fuzz/fuzz_target.c tests/unit/target_invariants.h target.c target.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< target.c
+
+build/fuzz_origin: tests/fuzz/fuzz_origin.c $(HS_SRCS) handshake.h config.h ws.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(HS_SRCS)
 
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)

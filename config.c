@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "handshake.h"
 #include "io.h"
 #include "listen.h"
 #include "log.h"
@@ -46,6 +47,8 @@ static const char usage_text[] =
 "  -r, --route PATH=URI        one more route (repeatable, longest match wins)\n"
 "  -H, --header 'Name: value'  header sent upstream, ${VAR} from the environment\n"
 "  -P, --protocol NAME[,NAME]  allowed subprotocols (default: all)\n"
+"      --allow-origin ORIGIN   only these Origins, else 403 (repeatable;\n"
+"                              https://a.example, *.example.com)\n"
 "      --connect-timeout MS    TCP connect and TLS handshake (default 5000)\n"
 "      --upgrade-timeout MS    upstream connected to its 101 (default 5000)\n"
 "      --request-timeout MS    client request head complete (default 10000)\n"
@@ -367,7 +370,8 @@ enum {
 	OPT_LOG_SAMPLE,
 	OPT_ADMIN,
 	OPT_PING_INTERVAL,
-	OPT_PING_TIMEOUT
+	OPT_PING_TIMEOUT,
+	OPT_ALLOW_ORIGIN
 };
 
 static const struct option long_options[] = {
@@ -405,6 +409,7 @@ static const struct option long_options[] = {
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
 	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
+	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -599,6 +604,8 @@ check_print(void)
 		print_opt("protocol", px_cfg.protocol[i]);
 	if (px_cfg.nprotocol == 0)
 		print_opt("protocol", "*");
+	for (i = 0; i < px_cfg.norigin; i++)
+		print_opt("allow_origin", px_cfg.origin[i].text);
 	print_ms("connect_timeout", px_cfg.connect_timeout);
 	print_ms("upgrade_timeout", px_cfg.upgrade_timeout);
 	print_ms("request_timeout", px_cfg.request_timeout);
@@ -706,6 +713,16 @@ px_configure(int argc, char **argv)
 			break;
 		case 'P':
 			add_protocols("--protocol", optarg);
+			break;
+		case OPT_ALLOW_ORIGIN:
+			if (px_cfg.norigin == PX_MAX_ORIGINS)
+				usage_error("--allow-origin: more than %d",
+				    PX_MAX_ORIGINS);
+			if (hs_origin_parse(optarg, strlen(optarg),
+			    &px_cfg.origin[px_cfg.norigin], 1) < 0)
+				usage_error("--allow-origin: '%s' is not"
+				    " [SCHEME://]HOST[:PORT]", optarg);
+			px_cfg.origin[px_cfg.norigin++].text = optarg;
 			break;
 		case OPT_CONNECT_TIMEOUT:
 			px_cfg.connect_timeout = duration("--connect-timeout",

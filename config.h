@@ -23,6 +23,7 @@
 #define PX_MAX_EXTRA_HEADERS 32
 #define PX_MAX_PROTOCOLS 32
 #define PX_MAX_ADDRS 8		/* addresses kept per upstream */
+#define PX_MAX_ORIGINS 32
 
 struct tls_session;		/* tls.c: one resumable session */
 
@@ -52,6 +53,18 @@ struct px_route {
 	struct px_upstream *upstream;
 };
 
+/* An --allow-origin: [SCHEME://]HOST[:PORT], HOST possibly "*.domain". */
+struct px_origin {
+	const char	*text;		/* as given */
+	const char	*scheme;	/* NULL: http or https */
+	size_t		 scheme_len;
+	const char	*host;		/* after "*." when wild */
+	size_t		 host_len;
+	int		 wild;		/* "*.": exactly one more label */
+	const char	*port;		/* NULL: none written */
+	size_t		 port_len;
+};
+
 /* A --header: sent upstream, replacing the client's header of that name. */
 struct px_header {
 	char		*name;
@@ -78,6 +91,8 @@ struct px_config {
 	size_t		 header_bytes;	/* sum of --header lengths */
 	char		*protocol[PX_MAX_PROTOCOLS];
 	int		 nprotocol;	/* 0: every subprotocol allowed */
+	struct px_origin origin[PX_MAX_ORIGINS];
+	int		 norigin;	/* 0: any Origin, or none */
 	uint32_t	 max_conns;
 	uint64_t	 max_message;	/* 0: no limit */
 	size_t		 max_header_bytes;

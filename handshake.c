@@ -8,6 +8,7 @@
  * does I/O or knows about pairs, so all of it is unit-tested and fuzzed
  * without sockets.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,97 @@ request_id(const struct http_head *h, struct hs_request *rq)
 	rq->id_len = x->value_len;
 }
 
+int
+hs_origin_parse(const char *s, size_t n, struct px_origin *o, int wild_ok)
+{
+	const char *end = s + n, *p = s, *h;
+	size_t k;
+
+	memset(o, 0, sizeof(*o));
+	/* [SCHEME "://"] */
+	for (k = 0; k < n && (isalnum((unsigned char)s[k]) || s[k] == '+' ||
+	    s[k] == '-' || s[k] == '.'); k++)
+		;
+	if (n - k >= 3 && memcmp(s + k, "://", 3) == 0) {
+		if (k == 0 || !isalpha((unsigned char)*s))
+			return -1;
+		o->scheme = s;
+		o->scheme_len = k;
+		p = s + k + 3;
+	}
+	if (wild_ok && end - p >= 2 && p[0] == '*' && p[1] == '.') {
+		o->wild = 1;
+		p += 2;
+	}
+	h = p;
+	if (p < end && *p == '[' && !o->wild) {
+		while (p < end && *p != ']')
+			if (!isxdigit((unsigned char)*p++) && p[-1] != ':' &&
+			    p[-1] != '.' && p[-1] != '[')
+				return -1;
+		if (p == end)
+			return -1;
+		p++;
+	} else
+		while (p < end && (isalnum((unsigned char)*p) || *p == '-' ||
+		    *p == '.'))
+			p++;
+	if (p == h)
+		return -1;
+	o->host = h;
+	o->host_len = (size_t)(p - h);
+	if (p < end && *p == ':') {
+		o->port = ++p;
+		while (p < end && isdigit((unsigned char)*p))
+			p++;
+		o->port_len = (size_t)(p - o->port);
+		if (o->port_len == 0 || o->port_len > 5 ||
+		    strtoul(o->port, NULL, 10) > 65535)
+			return -1;
+	}
+	return p == end ? 0 : -1;
+}
+
+/* Does the request's Origin (one line, parsed) match entry e? */
+static int
+origin_match(const struct px_origin *e, const struct px_origin *o)
+{
+	if (e->scheme != NULL ? (o->scheme_len != e->scheme_len ||
+	    strncasecmp(o->scheme, e->scheme, e->scheme_len) != 0) :
+	    !((o->scheme_len == 4 && strncasecmp(o->scheme, "http", 4) == 0) ||
+	    (o->scheme_len == 5 && strncasecmp(o->scheme, "https", 5) == 0)))
+		return 0;
+	if (o->port_len != e->port_len ||
+	    (e->port_len && memcmp(o->port, e->port, e->port_len) != 0))
+		return 0;
+	if (!e->wild)
+		return o->host_len == e->host_len &&
+		    strncasecmp(o->host, e->host, e->host_len) == 0;
+	/* "*.example.com": one label, then ".example.com" */
+	return o->host_len > e->host_len + 1 &&
+	    strncasecmp(o->host + o->host_len - e->host_len, e->host,
+	    e->host_len) == 0 && o->host[o->host_len - e->host_len - 1] == '.' &&
+	    memchr(o->host, '.', o->host_len - e->host_len - 1) == NULL;
+}
+
+/* With --allow-origin: exactly one Origin, and one the list allows. */
+static int
+origin_allowed(const struct hs_policy *pol, const struct http_head *h)
+{
+	const struct http_header *x = http_find(h, "Origin");
+	struct px_origin o;
+	int i;
+
+	if (x == NULL || http_count(h, "Origin") != 1 ||
+	    hs_origin_parse(x->value, x->value_len, &o, 0) < 0 ||
+	    o.scheme == NULL)
+		return 0;
+	for (i = 0; i < pol->norigin; i++)
+		if (origin_match(&pol->origin[i], &o))
+			return 1;
+	return 0;
+}
+
 /* Check the parsed request in the order of wsproxy(1) HANDSHAKE; 0 or a
  * status.  scratch holds the normalised target. */
 unsigned
@@ -545,6 +637,8 @@ hs_check_request(const struct hs_policy *pol, const struct http_head *h,
 	if (x == NULL || http_count(h, "Sec-WebSocket-Key") != 1 ||
 	    !ws_key_valid(x->value, x->value_len))
 		return *why = "bad Sec-WebSocket-Key", 400;
+	if (pol->norigin > 0 && !origin_allowed(pol, h))
+		return *why = "Origin not allowed", 403;
 	return 0;
 }
 

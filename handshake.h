@@ -23,6 +23,8 @@ struct hs_policy {
 	int		 nheader;
 	char *const	*protocol;		/* --protocol */
 	int		 nprotocol;		/* 0: every subprotocol */
+	const struct px_origin *origin;		/* --allow-origin */
+	int		 norigin;		/* 0: no Origin check */
 };
 
 /* A request the handshake accepted: its normalised target and route. */
@@ -48,6 +50,14 @@ struct hs_request {
  */
 const struct px_route *hs_route_match(const struct hs_policy *pol,
     const char *path, size_t len);
+
+/*
+ * An Origin (RFC 6454: SCHEME://HOST[:PORT]) or an --allow-origin entry
+ * ([SCHEME://]HOST[:PORT], HOST "*.domain" when wild_ok) s[0..n) into
+ * *o, pointing into s; -1 when it is not one.
+ */
+int hs_origin_parse(const char *s, size_t n, struct px_origin *o,
+    int wild_ok);
 
 /*
  * The status for a parsed request head, in the order of wsproxy(1)

@@ -56,6 +56,8 @@ upgrade_init(void)
 	policy.nheader = cfg.nheader;
 	policy.protocol = cfg.protocol;
 	policy.nprotocol = cfg.nprotocol;
+	policy.origin = cfg.origin;
+	policy.norigin = cfg.norigin;
 	target_scratch_len = 2 * (cfg.max_header_bytes + 2);
 	target_scratch = malloc(target_scratch_len);
 	return target_scratch == NULL ? -1 : 0;

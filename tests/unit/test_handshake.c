@@ -490,10 +490,95 @@ test_error(void)
 	    "503 Retry-After", out);
 }
 
+/* ------------------------------------------------------------------ */
+/* --allow-origin: hs_origin_parse and the 403                         */
+/* ------------------------------------------------------------------ */
+
+static const struct { const char *s; int wild_ok, ok; } parse_vecs[] = {
+	{ "https://a.example", 0, 0 }, { "HTTP://A.Example:8080", 0, 0 },
+	{ "https://[::1]:8443", 0, 0 }, { "a.example", 1, 0 },
+	{ "*.example.com", 1, 0 }, { "https://*.example.com:443", 1, 0 },
+	{ "*.example.com", 0, -1 }, { "*", 1, -1 }, { "*.", 1, -1 },
+	{ "https://", 0, -1 }, { "https://a/", 0, -1 }, { "https://a:", 0, -1 },
+	{ "https://a:65536", 0, -1 }, { "https://a:123456", 0, -1 },
+	{ "1x://a", 0, -1 }, { "://a", 0, -1 }, { "https://a b", 0, -1 },
+	{ "https://*.*.a", 1, -1 }, { "https://[::1", 0, -1 },
+	{ "https://[::g]", 0, -1 }, { "", 0, -1 }, { "null", 0, 0 },
+};
+
+static const char *const allow[] = {
+	"https://chat.example.com", "*.apps.example.com", "http://l:3000"
+};
+
+static const struct { const char *origin; unsigned status; } origin_vecs[] = {
+	{ "Origin: https://chat.example.com\r\n", 0 },
+	{ "Origin: HTTPS://CHAT.example.COM\r\n", 0 },
+	{ "Origin: https://x.apps.example.com\r\n", 0 },
+	{ "Origin: http://x.apps.example.com\r\n", 0 },
+	{ "Origin: http://l:3000\r\n", 0 },
+	{ "", 403 },
+	{ "Origin: null\r\n", 403 },
+	{ "Origin: https://chat.example.com:443\r\n", 403 },
+	{ "Origin: http://chat.example.com\r\n", 403 },
+	{ "Origin: https://apps.example.com\r\n", 403 },
+	{ "Origin: https://a.b.apps.example.com\r\n", 403 },
+	{ "Origin: https://xapps.example.com\r\n", 403 },
+	{ "Origin: wss://x.apps.example.com\r\n", 403 },
+	{ "Origin: http://l:30000\r\n", 403 },
+	{ "Origin: https://chat.example.com.evil\r\n", 403 },
+	{ "Origin: https://chat.example.com\r\n"
+	    "Origin: https://chat.example.com\r\n", 403 },
+};
+
+static void
+test_origin(void)
+{
+	struct px_origin o[3];
+	struct hs_policy pol = { .route = routes, .nroute = 2, .origin = o,
+	    .norigin = 3 };
+	struct http_head h;
+	struct hs_request rq;
+	const char *why;
+	char head[512], d[160];
+	size_t i;
+	int version, n;
+
+	for (i = 0; i < sizeof(parse_vecs) / sizeof(parse_vecs[0]); i++) {
+		struct px_origin x;
+
+		n = hs_origin_parse(parse_vecs[i].s, strlen(parse_vecs[i].s), &x,
+		    parse_vecs[i].wild_ok);
+		snprintf(d, sizeof(d), "got %d, want %d", n, parse_vecs[i].ok);
+		check(n == parse_vecs[i].ok, "origin_parse", parse_vecs[i].s, d);
+	}
+	for (i = 0; i < 3; i++)
+		if (hs_origin_parse(allow[i], strlen(allow[i]), &o[i], 1) < 0)
+			check(0, "origin entry", allow[i], "does not parse");
+	for (i = 0; i < sizeof(origin_vecs) / sizeof(origin_vecs[0]); i++) {
+		snprintf(head, sizeof(head), "GET /chat HTTP/1.1\r\nHost: h\r\n"
+		    "%s" UPGRADE "\r\n", origin_vecs[i].origin);
+		n = http_parse_request(head, strlen(head), &h);
+		why = NULL;
+		snprintf(d, sizeof(d), "want %u", origin_vecs[i].status);
+		check(n > 0 && hs_check_request(&pol, &h, scratch,
+		    sizeof(scratch), &rq, &version, &why) ==
+		    origin_vecs[i].status, "allow_origin", origin_vecs[i].origin,
+		    d);
+	}
+	/* no list: any Origin, or none */
+	snprintf(head, sizeof(head), "GET /chat HTTP/1.1\r\nHost: h\r\n"
+	    "Origin: https://evil\r\n" UPGRADE "\r\n");
+	n = http_parse_request(head, strlen(head), &h);
+	check(n > 0 && hs_check_request(&pol_plain, &h, scratch,
+	    sizeof(scratch), &rq, &version, &why) == 0, "allow_origin",
+	    "no list", "refused");
+}
+
 int
 main(void)
 {
 	test_check_request();
+	test_origin();
 	test_upstream_request();
 	test_check_response();
 	test_client_101();
