@@ -56,6 +56,8 @@ static const char usage_text[] =
 "      --close-timeout MS      close handshake to finish (default 5000)\n"
 "      --max-conns N           connection-pair slab size (default from\n"
 "                              RLIMIT_NOFILE)\n"
+"      --max-conns-per-ip N    connections from one address, handshakes\n"
+"                              included (default: no limit)\n"
 "      --max-message BYTES     largest message relayed (0 = no limit)\n"
 "      --max-header-bytes N    largest request head (default 8192)\n"
 "      --tcp-keepalive SECS    probe a silent peer after SECS (default 60,\n"
@@ -371,7 +373,8 @@ enum {
 	OPT_ADMIN,
 	OPT_PING_INTERVAL,
 	OPT_PING_TIMEOUT,
-	OPT_ALLOW_ORIGIN
+	OPT_ALLOW_ORIGIN,
+	OPT_MAX_CONNS_PER_IP
 };
 
 static const struct option long_options[] = {
@@ -410,6 +413,7 @@ static const struct option long_options[] = {
 	{ "ping-interval", required_argument, NULL, OPT_PING_INTERVAL },
 	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
 	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
+	{ "max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_PER_IP },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -616,6 +620,7 @@ check_print(void)
 	print_ms("ping_interval", px_cfg.ping_interval);
 	print_ms("ping_timeout", px_cfg.ping_timeout);
 	print_opt("admin", px_cfg.admin.text);
+	printf("max_conns_per_ip=%u\n", px_cfg.max_conns_per_ip);
 	printf("tcp_keepalive=%us\nmax_conns=%u\nmax_message=%llu\n"
 	    "max_header_bytes=%zu\nbuffer=%zu\n", px_cfg.tcp_keepalive,
 	    px_cfg.max_conns, (unsigned long long)px_cfg.max_message,
@@ -713,6 +718,10 @@ px_configure(int argc, char **argv)
 			break;
 		case 'P':
 			add_protocols("--protocol", optarg);
+			break;
+		case OPT_MAX_CONNS_PER_IP:
+			px_cfg.max_conns_per_ip = (uint32_t)number(
+			    "--max-conns-per-ip", optarg, 1, 1000000);
 			break;
 		case OPT_ALLOW_ORIGIN:
 			if (px_cfg.norigin == PX_MAX_ORIGINS)

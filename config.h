@@ -94,6 +94,7 @@ struct px_config {
 	struct px_origin origin[PX_MAX_ORIGINS];
 	int		 norigin;	/* 0: any Origin, or none */
 	uint32_t	 max_conns;
+	uint32_t	 max_conns_per_ip;	/* 0: no limit */
 	uint64_t	 max_message;	/* 0: no limit */
 	size_t		 max_header_bytes;
 	size_t		 buf_size;	/* each pool buffer */

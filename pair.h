@@ -214,6 +214,7 @@ struct pair {
 	uint8_t		 hs_counted;	/* in wsproxy_handshakes_total */
 	uint8_t		 why_side;	/* 1: 'why' concerns the client, 2: the
 					 * upstream (the log's side=) */
+	uint8_t		 ip_counted;	/* counts against --max-conns-per-ip */
 	uint16_t	 status;	/* HTTP status answered, 101 when open */
 	uint16_t	 close_code;	/* first close code seen */
 	uint32_t	 head_len;	/* client head length, kept until its 101 */

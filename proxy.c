@@ -34,6 +34,7 @@
 #include "proxy.h"
 #include "admin.h"
 #include "life.h"
+#include "iplimit.h"
 #include "pairlog.h"
 #include "sock.h"
 
@@ -346,6 +347,8 @@ slab_put(struct pair *p)
 {
 	uint32_t gen = p->gen + 1;
 
+	if (p->ip_counted)
+		iplimit_give(&p->peer);
 	end_reset(&p->client);
 	end_reset(&p->upstream);
 	memset(p, 0, sizeof(*p));
@@ -502,7 +505,8 @@ timers_run(void)
 /* Accepting clients                                                   */
 /* ------------------------------------------------------------------ */
 
-/* The slab is full: answer 503 without a slot, straight away. */
+/* The slab is full, or the client's address has --max-conns-per-ip:
+ * answer 503 without a slot, straight away. */
 static void
 reject_full(int fd)
 {
@@ -585,6 +589,21 @@ accept_run(int li)
 		sock_keepalive(fd, cfg.tcp_keepalive);
 #endif
 		sock_peer(&p->peer, &ss, sl);
+		if (iplimit_take(&p->peer) < 0) {
+			char a[64];
+
+			px_log(PX_LOG_WARN, "event=reject client=%s status=503"
+			    " error=\"over --max-conns-per-ip\"",
+			    sock_addr_text((struct sockaddr *)&ss, a,
+			    sizeof(a)));
+			if (l->tls)
+				px_fd_close(fd);
+			else
+				reject_full(fd);
+			slab_put(p);
+			continue;
+		}
+		p->ip_counted = 1;
 		p->client.fd = fd;
 		p->listener = (uint8_t)li;
 		p->started = now_ms;
@@ -735,7 +754,7 @@ slab_init(void)
 	slab = calloc(n, sizeof(*slab));
 	slab_free = calloc(n, sizeof(*slab_free));
 	if (slab == NULL || slab_free == NULL || upgrade_init() < 0 ||
-	    pairlog_init(n) < 0 || metrics_init(1) < 0 ||
+	    pairlog_init(n) < 0 || metrics_init(1) < 0 || iplimit_init(n) < 0 ||
 	    buffers_init(2 * n) < 0 ||
 	    tls_pool_init(n) < 0) {
 		fprintf(stderr, "wsproxy: cannot allocate %u pairs\n", n);

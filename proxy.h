@@ -28,6 +28,7 @@
  *   metrics.c     counters in a shared mapping, the /metrics text
  *   admin.c       the --admin listener: /healthz, /readyz, /metrics
  *   ping.c        wsproxy's own pings, dead legs
+ *   iplimit.c     connections per client address
  *   tls.c         the transport seam: plain TCP, or BearSSL's engine
  *   tls_load.c    TLS material read at start-up and on reload
  *   tls_x509.c    upstream certificate checks
@@ -53,5 +54,6 @@
 #include "metrics.h"	/* counters, /metrics (metrics.c) */
 #include "pairlog.h"	/* the pair's log line (pairlog.c) */
 #include "admin.h"	/* the admin listener (admin.c) */
+#include "iplimit.h"	/* --max-conns-per-ip (iplimit.c) */
 
 #endif /* WSPROXY_PROXY_H */
