@@ -159,24 +159,24 @@ build/test_handshake-asan: tests/unit/test_handshake.c $(HS_SRCS) handshake.h co
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin
 FUZZCC  = clang
-build/fuzz_%: tests/fuzz/fuzz_%.c ws.c proxy.h
+build/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h ws.c proxy.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< ws.c
 
 build/fuzz_http_response: tests/fuzz/fuzz_http_request.c
 
-build/fuzz_target: tests/fuzz/fuzz_target.c tests/unit/target_invariants.h target.c target.h
+build/fuzz_target: tests/fuzz/fuzz_target.c tests/fuzz/fuzz_check.h tests/unit/target_invariants.h target.c target.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< target.c
 
-build/fuzz_origin: tests/fuzz/fuzz_origin.c $(HS_SRCS) handshake.h config.h ws.h
+build/fuzz_origin: tests/fuzz/fuzz_origin.c tests/fuzz/fuzz_check.h $(HS_SRCS) handshake.h config.h ws.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(HS_SRCS)
 
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)
 FUZZERS += fuzz_san
-build/fuzz_san: tests/fuzz/fuzz_san.c tls_x509.c $(HDRS)
+build/fuzz_san: tests/fuzz/fuzz_san.c tests/fuzz/fuzz_check.h tls_x509.c $(HDRS)
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -DWSPROXY_TLS -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_san.c \

@@ -17,16 +17,9 @@
 #include <string.h>
 
 #include "../../ws.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
 
 static void
 check_close(const uint8_t *payload, size_t len, const uint8_t *mask)

@@ -20,20 +20,13 @@
 #include <string.h>
 
 #include "../../ws.h"
+#include "fuzz_check.h"
 
 #ifndef FUZZ_RESPONSE
 #define FUZZ_RESPONSE 0
 #endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
 
 static int
 parse(const char *buf, size_t len, struct http_head *h)

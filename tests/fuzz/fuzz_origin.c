@@ -20,16 +20,9 @@
 #include "../../config.h"
 #include "../../handshake.h"
 #include "../../ws.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
 
 static struct px_upstream up = { .uri = "ws://u", .host = "u",
     .host_header = "u", .port = "80" };

@@ -15,16 +15,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(c) do {							\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
 
 /* Feed der in pieces of the sizes step() gives; an exact-size heap copy
  * of each piece, so a read past it is caught. */
