@@ -531,12 +531,14 @@ hs_origin_parse(const char *s, size_t n, struct px_origin *o, int wild_ok)
 	o->host = h;
 	o->host_len = (size_t)(p - h);
 	if (p < end && *p == ':') {
+		unsigned long port = 0;
+
 		o->port = ++p;
-		while (p < end && isdigit((unsigned char)*p))
-			p++;
+		/* (s is not NUL-terminated: no strtoul) */
+		while (p < end && isdigit((unsigned char)*p) && port <= 65535)
+			port = port * 10 + (unsigned long)(*p++ - '0');
 		o->port_len = (size_t)(p - o->port);
-		if (o->port_len == 0 || o->port_len > 5 ||
-		    strtoul(o->port, NULL, 10) > 65535)
+		if (o->port_len == 0 || o->port_len > 5 || port > 65535)
 			return -1;
 	}
 	return p == end ? 0 : -1;
