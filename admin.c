@@ -100,10 +100,7 @@ conn_close(struct admin_conn *c)
 		body_used[i] = 0;
 		c->body = NULL;
 	}
-	/* Read what is left, so close() sends a FIN, not a reset that
-	 * could destroy the answer. */
-	while (recv(c->fd, px_scratch, sizeof(px_scratch), MSG_DONTWAIT) > 0)
-		;
+	sock_drain(c->fd);
 	(void)ev_del(c->fd);
 	px_fd_close(c->fd);
 	c->fd = -1;
@@ -322,17 +319,12 @@ refuse(int fd)
 	static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n"
 	    "Retry-After: 1\r\nConnection: close\r\n\r\nbusy\n";
-	ssize_t r;
 
 	if (!busy_logged)
 		px_log(PX_LOG_WARN, "event=admin_busy error=\"all %d admin"
 		    " connections in use\"", ADMIN_CONNS);
 	busy_logged = 1;
-	while (recv(fd, px_scratch, sizeof(px_scratch), MSG_DONTWAIT) > 0)
-		;
-	r = send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)r;
-	(void)shutdown(fd, SHUT_WR);
+	sock_answer(fd, busy, sizeof(busy) - 1);
 	px_fd_close(fd);
 }
 

@@ -511,16 +511,8 @@ static void
 reject_full(int fd)
 {
 	char buf[512];
-	size_t n = hs_error(buf, sizeof(buf), 503, 0, 0);
-	ssize_t r;
 
-	/* Drain what already came, so close() sends a FIN, not a reset
-	 * that would destroy the answer. */
-	while (recv(fd, px_scratch, sizeof(px_scratch), MSG_DONTWAIT) > 0)
-		;
-	r = send(fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	(void)r;
-	shutdown(fd, SHUT_WR);
+	sock_answer(fd, buf, hs_error(buf, sizeof(buf), 503, 0, 0));
 	px_fd_close(fd);
 }
 

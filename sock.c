@@ -170,3 +170,26 @@ sock_ip_text(const struct sockaddr *sa, char *out, size_t len)
 	}
 	return strlen(out);
 }
+
+void
+sock_drain(int fd)
+{
+	static char sink[16 * 1024];
+	size_t total = 0;
+	ssize_t n;
+
+	while (total < SOCK_DRAIN_MAX &&
+	    (n = recv(fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
+		total += (size_t)n;
+}
+
+void
+sock_answer(int fd, const void *buf, size_t len)
+{
+	ssize_t r;
+
+	sock_drain(fd);
+	r = send(fd, buf, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	(void)r;
+	(void)shutdown(fd, SHUT_WR);
+}

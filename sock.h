@@ -40,4 +40,16 @@ const char *sock_addr_text(const struct sockaddr *sa, char *out, size_t len);
 /* The IP alone ("192.0.2.1", "2001:db8::1") into out; its length. */
 size_t sock_ip_text(const struct sockaddr *sa, char *out, size_t len);
 
+/*
+ * Read and drop what a peer already sent, at most SOCK_DRAIN_MAX bytes
+ * (a peer that keeps sending cannot hold the loop), so that close()
+ * sends a FIN, not a reset that could destroy an answer just written.
+ */
+#define SOCK_DRAIN_MAX (256 * 1024)
+void sock_drain(int fd);
+
+/* A short answer to a client that gets no slot: drain, one send (the
+ * socket is new, its buffer empty), shut writing.  The caller closes. */
+void sock_answer(int fd, const void *buf, size_t len);
+
 #endif /* WSPROXY_SOCK_H */
