@@ -224,7 +224,8 @@ struct pair {
 	uint64_t	 mark_us;	/* when CONNECT or UPGRADE began (metrics) */
 	const char	*why;		/* reason of a rejection, or of an open
 					 * pair's abrupt end, for the log */
-	struct sockaddr_in6 peer;	/* client address (v4 as v4-mapped) */
+	struct sockaddr_in6 peer;	/* client address: a sockaddr_in for IPv4
+					 * (v4-mapped ones unmapped, sock_peer()) */
 };
 
 /* Is the flow sealed: nothing past 'ready' is ever written? */

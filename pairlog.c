@@ -34,7 +34,7 @@ struct note {
 	char		 id[HS_MAX_ID];
 	char		 host[NOTE_HOST];
 	char		 path[NOTE_PATH];
-	struct sockaddr_in6 up;		/* v4 as v4-mapped, like the peer */
+	struct sockaddr_in6 up;		/* room for either family, as given */
 };
 
 static struct note *notes;
