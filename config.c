@@ -2,7 +2,7 @@
  * config.c - the command line: flags, upstream URIs, routes, listeners.
  *
  * Everything here runs once at start-up, so it may allocate and block
- * (getaddrinfo).  Every mistake is one message on stderr naming the
+ * (--user's lookup, --check's names).  Every mistake is one message on stderr naming the
  * flag and exit 64, before any socket is opened; a listen address that
  * cannot be bound is exit 71.
  */
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dns.h"
 #include "handshake.h"
 #include "io.h"
 #include "listen.h"
@@ -79,6 +80,11 @@ static const char usage_text[] =
 "      --ping-interval MS      ping a leg silent for this long (default off)\n"
 "      --ping-timeout MS       no answer to a ping: the leg is dead\n"
 "                              (default 3 x --ping-interval)\n"
+"      --resolv-conf FILE      nameservers, search list (default\n"
+"                              /etc/resolv.conf)\n"
+"      --hosts-file FILE       names looked up first (default /etc/hosts)\n"
+"      --dns-min-ttl SECS      shortest time an answer is used (default 5)\n"
+"      --dns-max-ttl SECS      longest time an answer is used (default 300)\n"
 "      --user NAME             drop to this user after binding, loading keys\n"
 "      --restart-args-file F   SIGUSR2 restarts with the flags in F\n"
 "      --check                 check everything, print the configuration\n"
@@ -374,7 +380,11 @@ enum {
 	OPT_PING_INTERVAL,
 	OPT_PING_TIMEOUT,
 	OPT_ALLOW_ORIGIN,
-	OPT_MAX_CONNS_PER_IP
+	OPT_MAX_CONNS_PER_IP,
+	OPT_RESOLV_CONF,
+	OPT_HOSTS_FILE,
+	OPT_DNS_MIN_TTL,
+	OPT_DNS_MAX_TTL
 };
 
 static const struct option long_options[] = {
@@ -414,6 +424,10 @@ static const struct option long_options[] = {
 	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
 	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_PER_IP },
+	{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
+	{ "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
+	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
+	{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -641,6 +655,12 @@ check_print(void)
 	print_opt("log_format", px_cfg.log_json ? "json" : "text");
 	print_opt("log_timestamps", px_cfg.log_no_timestamps ? "off" : "on");
 	printf("log_sample=%u\n", px_cfg.log_sample);
+	print_opt("resolv_conf", px_cfg.resolv_conf != NULL ?
+	    px_cfg.resolv_conf : "/etc/resolv.conf");
+	print_opt("hosts_file", px_cfg.hosts_file != NULL ?
+	    px_cfg.hosts_file : "/etc/hosts");
+	printf("dns_min_ttl=%us\ndns_max_ttl=%us\n", px_cfg.dns_min_ttl,
+	    px_cfg.dns_max_ttl);
 	print_opt("user", px_cfg.user);
 	print_opt("restart_args_file", px_cfg.restart_args_file);
 	fflush(stdout);
@@ -675,6 +695,8 @@ px_configure(int argc, char **argv)
 	px_cfg.tcp_keepalive = 60;
 	px_cfg.drain_timeout = 10000;
 	px_cfg.log_sample = 1;
+	px_cfg.dns_min_ttl = 5;
+	px_cfg.dns_max_ttl = 300;
 	px_cfg.admin.fd = -1;
 	px_cfg.log_level = PX_LOG_INFO;
 	px_cfg.argc = argc;
@@ -779,6 +801,20 @@ px_configure(int argc, char **argv)
 		case OPT_USER:
 			one_path("--user", &px_cfg.user, optarg);
 			break;
+		case OPT_RESOLV_CONF:
+			one_path("--resolv-conf", &px_cfg.resolv_conf, optarg);
+			break;
+		case OPT_HOSTS_FILE:
+			one_path("--hosts-file", &px_cfg.hosts_file, optarg);
+			break;
+		case OPT_DNS_MIN_TTL:
+			px_cfg.dns_min_ttl = (unsigned)number("--dns-min-ttl",
+			    optarg, 1, 86400);
+			break;
+		case OPT_DNS_MAX_TTL:
+			px_cfg.dns_max_ttl = (unsigned)number("--dns-max-ttl",
+			    optarg, 1, 86400);
+			break;
 		case OPT_RESTART_ARGS_FILE:
 			one_path("--restart-args-file",
 			    &px_cfg.restart_args_file, optarg);
@@ -858,6 +894,9 @@ px_configure(int argc, char **argv)
 	    PX_LOG_INFO;
 	if (path != NULL && upstream == NULL)
 		usage_error("--path: needs --upstream");
+	if (px_cfg.dns_max_ttl < px_cfg.dns_min_ttl)
+		usage_error("--dns-max-ttl: %u is less than --dns-min-ttl %u",
+		    px_cfg.dns_max_ttl, px_cfg.dns_min_ttl);
 	if (px_cfg.ping_timeout != 0 && px_cfg.ping_interval == 0)
 		usage_error("--ping-timeout: needs --ping-interval");
 	if (px_cfg.ping_interval != 0 && px_cfg.ping_timeout == 0)
@@ -905,11 +944,7 @@ px_configure(int argc, char **argv)
 	tls_check();
 	/* Sockets only once every flag is known to be good. */
 	listen_open(px_cfg.check);
-	for (i = 0; i < px_cfg.nupstream; i++)
-		if (px_resolve(&px_cfg.upstream[i]) < 0 && px_cfg.check)
-			usage_error("--upstream: '%s': host '%s' does not"
-			    " resolve", px_cfg.upstream[i].uri,
-			    px_cfg.upstream[i].host);
+	dns_init();		/* --check: every name looked up now */
 	if (px_cfg.user != NULL && user_lookup(px_cfg.user, &px_cfg.uid,
 	    &px_cfg.gid) < 0)
 		usage_error("--user: no user '%s'", px_cfg.user);

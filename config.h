@@ -38,8 +38,9 @@ struct px_upstream {
 	char		*host_header;	/* Host: value sent upstream */
 	char		*path;		/* normalised; NULL when the URI has none */
 	char		*query;		/* normalised; NULL when the URI has none */
-	char		 port[8];	/* decimal, for getaddrinfo */
-	/* addresses from start-up resolution, tried in order */
+	char		 port[8];	/* decimal */
+	/* addresses tried in order: a literal's at start-up, a name's
+	 * replaced by each answer (dns.c) */
 	struct sockaddr_storage addr[PX_MAX_ADDRS];
 	socklen_t	 addr_len[PX_MAX_ADDRS];
 	int		 naddr;
@@ -128,13 +129,18 @@ struct px_config {
 	int		 tls_insecure;
 	const char	*listen_cert;
 	const char	*listen_key;
+	/* wsproxy(1) UPSTREAMS, Name resolution (dns.c) */
+	const char	*resolv_conf;	/* NULL: /etc/resolv.conf, may lack */
+	const char	*hosts_file;	/* NULL: /etc/hosts, may lack */
+	unsigned	 dns_min_ttl;	/* seconds */
+	unsigned	 dns_max_ttl;
 };
 
 extern struct px_config px_cfg;
 
 /*
- * Parse the command line into px_cfg, resolve upstream names and bind
- * the listeners.  Exits 0 for --help/--version, 64 for a bad flag (before
+ * Parse the command line into px_cfg, hand upstream names to the
+ * resolver (dns.c) and bind the listeners.  Exits 0 for --help/--version, 64 for a bad flag (before
  * any socket is opened) and 71 when a listen address cannot be bound.
  */
 void px_configure(int argc, char **argv);
@@ -151,11 +157,5 @@ char *xstrndup(const char *s, size_t n);
  */
 void add_route(const char *flag, const char *path_flag, const char *prefix,
     size_t prefix_len, const char *uri);
-
-/*
- * Resolve up's host (blocking: start-up and SIGHUP only) and keep its
- * addresses: 0, or -1 (logged) with the last good ones kept.
- */
-int px_resolve(struct px_upstream *up);
 
 #endif /* WSPROXY_CONFIG_H */

@@ -10,7 +10,8 @@
  *                    handshakes up to --drain-timeout, exit 0; a second
  *                    one exits at once
  *   SIGHUP           reload: certificates, keys and CA files read again,
- *                    upstream names resolved again; pairs keep theirs
+ *                    upstream names looked up again in the background
+ *                    (dns.c); pairs keep their addresses
  *   SIGUSR1          reopen --log-file
  *   SIGUSR2          restart: the same binary (or --restart-args-file's
  *                    flags) started with the listeners handed over;
@@ -38,6 +39,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "dns.h"
 #include "ev.h"
 #include "io.h"
 #include "admin.h"
@@ -558,7 +560,7 @@ static void
 reload(void)
 {
 	char err[512];
-	int i, failed = 0;
+	int failed = 0;
 
 	notify("RELOADING=1");
 	if (tls_reload(err, sizeof(err)) < 0) {
@@ -567,9 +569,7 @@ reload(void)
 		    " stay\"", err);
 		failed = 1;
 	}
-	for (i = 0; i < cfg.nupstream; i++)
-		if (px_resolve(&cfg.upstream[i]) < 0)
-			failed = 1;
+	dns_reload();		/* names looked up again, in the background */
 	px_log(failed ? PX_LOG_WARN : PX_LOG_INFO, "event=reload ok=%s",
 	    failed ? "no" : "yes");
 	notify("READY=1");

@@ -33,6 +33,7 @@
 
 #include "proxy.h"
 #include "admin.h"
+#include "dns.h"
 #include "life.h"
 #include "iplimit.h"
 #include "pairlog.h"
@@ -173,11 +174,13 @@ pair_touch(struct pair *p)
 static int
 timer_next_ms(void)
 {
-	uint64_t first = ping_next(), a = admin_next();
+	uint64_t first = ping_next(), a = admin_next(), d = dns_next();
 	int k;
 
 	if (a < first)
 		first = a;
+	if (d < first)
+		first = d;
 	for (k = 1; k < TIMER_KINDS; k++)
 		if (timer_head[k] != NIL && slab[timer_head[k]].deadline < first)
 			first = slab[timer_head[k]].deadline;
@@ -671,6 +674,8 @@ dispatch(const struct ev_event *ev)
 		default:
 			if ((ev->data & 0xff00) == ADMIN_TAG_CONN)
 				admin_event((unsigned)(ev->data & 0xff));
+			else if ((ev->data & 0xff00) == DNS_TAG)
+				dns_event((unsigned)(ev->data & 0xff));
 			else
 				accept_run((int)(ev->data & 0xffff));
 			break;
@@ -724,6 +729,7 @@ loop_once(int max_wait_ms)
 	timers_run();
 	ping_run();
 	admin_tick();
+	dns_tick();
 	if (accept_paused && accept_retry_at <= now_ms) {
 		accept_paused = 0;
 		for (i = 0; i < cfg.nlisten; i++)
@@ -820,6 +826,7 @@ px_start(void)
 		fprintf(stderr, "wsproxy: --admin: %s\n", strerror(errno));
 		exit(71);
 	}
+	dns_start(DATA_LISTENER | DNS_TAG);
 	px_run = RUN_ACCEPTING;
 	life_start(DATA_LISTENER | LIFE_TAG_SIGNAL);
 }

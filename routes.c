@@ -88,35 +88,6 @@ normalise_uri_target(const char *flag, const char *uri, const char *rest,
 	free(d);
 }
 
-int
-px_resolve(struct px_upstream *r)
-{
-	struct addrinfo hints, *res, *ai;
-	int err, n = 0;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	err = getaddrinfo(r->host, r->port, &hints, &res);
-	if (err != 0) {
-		/* Not fatal: the route answers 502 and the last good
-		 * addresses stay, as wsproxy(1) HANDSHAKE says. */
-		px_log(PX_LOG_WARN, "event=resolve_failed upstream=%s"
-		    " error=\"%s\"", r->uri, gai_strerror(err));
-		return -1;
-	}
-	for (ai = res; ai != NULL && n < PX_MAX_ADDRS; ai = ai->ai_next) {
-		if (ai->ai_addrlen > sizeof(r->addr[0]))
-			continue;
-		memcpy(&r->addr[n], ai->ai_addr, ai->ai_addrlen);
-		r->addr_len[n] = ai->ai_addrlen;
-		n++;
-	}
-	freeaddrinfo(res);
-	r->naddr = n;
-	return 0;
-}
-
 /* ws://host[:port][/path][?query] into r. */
 static void
 parse_uri(const char *flag, const char *uri, struct px_upstream *r)
