@@ -149,6 +149,13 @@ build/test_iplimit-asan: tests/unit/test_iplimit.c iplimit.c iplimit.h config.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_iplimit.c iplimit.c
 
+build/test_dns: tests/unit/test_dns.c dnsmsg.c dns.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_dns.c dnsmsg.c
+build/test_dns-asan: tests/unit/test_dns.c dnsmsg.c dns.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_dns.c dnsmsg.c
+
 build/test_handshake: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_handshake.c $(HS_SRCS)
@@ -157,7 +164,7 @@ build/test_handshake-asan: tests/unit/test_handshake.c $(HS_SRCS) handshake.h co
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_handshake.c $(HS_SRCS)
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
-    fuzz_origin
+    fuzz_origin fuzz_dns
 FUZZCC  = clang
 build/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h ws.c proxy.h
 	@mkdir -p build
@@ -172,6 +179,10 @@ build/fuzz_target: tests/fuzz/fuzz_target.c tests/fuzz/fuzz_check.h tests/unit/t
 build/fuzz_origin: tests/fuzz/fuzz_origin.c tests/fuzz/fuzz_check.h $(HS_SRCS) handshake.h config.h ws.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(HS_SRCS)
+
+build/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/fuzz_check.h dnsmsg.c dns.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< dnsmsg.c
 
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)
@@ -211,6 +222,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_ws-asan build/test_target build/test_target-asan \
     build/test_handshake build/test_handshake-asan \
     build/test_iplimit build/test_iplimit-asan \
+    build/test_dns build/test_dns-asan \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy

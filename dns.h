@@ -81,8 +81,8 @@ enum dns_msg {
  * type): DNS_MSG_OK with *a filled, or why it is not (the caller keeps
  * waiting).  With rcode 0 and no TC, a->addr holds the addresses of
  * type found at name or at the end of its CNAME chain (at most
- * DNS_CNAME_HOPS), in answer order.  Compression pointers must point
- * backwards, so no pointer loop can hold it.  Pure, every read bounds
+ * DNS_CNAME_HOPS), in answer order.  Each compression pointer must land
+ * before the last, so no pointer loop can hold it.  Pure, every read bounds
  * checked.
  */
 enum dns_msg dns_answer_parse(const uint8_t *m, size_t len, uint16_t id,

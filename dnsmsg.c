@@ -78,15 +78,15 @@ dns_query_build(uint8_t *buf, size_t cap, uint16_t id, const char *name,
 
 /*
  * The name at m[off] as dotted text into out (DNS_NAME_MAX + 1 bytes),
- * *next set past it in the record.  A pointer must point before the
- * label that holds it, so every jump goes backwards and a chain of them
- * ends.  A label holding '.' or NUL could pass for another name: such a
+ * *next set past it in the record.  A pointer must point before where
+ * the name (or the last jump) started: every jump lands lower than the
+ * one before, so a chain of them ends.  A label holding '.' or NUL could pass for another name: such a
  * name is refused.  0, or -1 (malformed).
  */
 static int
 name_read(const uint8_t *m, size_t len, size_t off, char *out, size_t *next)
 {
-	size_t n = 0, wire = 1, c, i;
+	size_t n = 0, wire = 1, c, i, seg = off;
 	int jumps = 0;
 
 	*next = 0;
@@ -100,11 +100,11 @@ name_read(const uint8_t *m, size_t len, size_t off, char *out, size_t *next)
 			if (off + 1 >= len)
 				return -1;
 			to = (c & 0x3f) << 8 | m[off + 1];
-			if (to >= off || ++jumps > JUMPS_MAX)
+			if (to >= seg || ++jumps > JUMPS_MAX)
 				return -1;
 			if (*next == 0)
 				*next = off + 2;
-			off = to;
+			off = seg = to;
 			continue;
 		}
 		if (c & 0xc0)

@@ -40,6 +40,8 @@ step unit-handshake build/test_handshake
 step unit-handshake-asan build/test_handshake-asan
 step unit-iplimit build/test_iplimit
 step unit-iplimit-asan build/test_iplimit-asan
+step unit-dns build/test_dns
+step unit-dns-asan build/test_dns-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
@@ -59,6 +61,13 @@ if [ -x build/fuzz_san ]; then
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 fi
+
+# dnsmsg.c, the resolver's answer parser (no dictionary).
+work=$(mktemp -d)
+cp -r tests/fuzz/corpus/dns/. "$work"/
+step fuzz_dns build/fuzz_dns -max_total_time="$FUZZ_SECONDS" \
+    -artifact_prefix=build/ -print_final_stats=1 "$work"
+rm -rf "$work"
 
 # The integration runner counts its own tests; fold them into ours.
 integration() {	# integration LABEL BINARY

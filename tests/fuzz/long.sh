@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_LONG_SECONDS:-600}
 JOBS=${FUZZ_JOBS:-2}
 OUT=build/fuzz-long
-targets=${*:-fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target fuzz_origin}
+targets=${*:-fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target fuzz_origin fuzz_dns}
 # tls.c's SAN walker is built only with TLS
 [ $# -eq 0 ] && [ -x build/fuzz_san ] && targets="$targets fuzz_san"
 mkdir -p "$OUT"
