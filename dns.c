@@ -200,8 +200,12 @@ option(const char *tok, const char *name, unsigned *v, unsigned lo,
 	*v = x < lo ? lo : x > hi ? hi : (unsigned)x;
 }
 
-/* Read resolv.conf (glibc's keywords and defaults): 0, or -1 when it
- * cannot be opened (then no nameserver, no search list). */
+/*
+ * Read resolv.conf (glibc's keywords and defaults): 0, or -1 when it
+ * cannot be opened.  A missing default file means no nameserver and no
+ * search list (a scratch container); a --resolv-conf that cannot be
+ * read leaves what was read before.
+ */
 static int
 resolv_read(void)
 {
@@ -209,6 +213,8 @@ resolv_read(void)
 	FILE *f = fopen(resolv_path(), "r");
 	size_t n;
 
+	if (f == NULL && px_cfg.resolv_conf != NULL)
+		return -1;
 	nserver = nsearch = 0;
 	ndots = 1;
 	timeout_s = 5;
@@ -799,19 +805,23 @@ dns_tick(void)
 			watch_start(w);
 }
 
-void
+int
 dns_reload(void)
 {
-	int i;
+	int i, err = 0;
 
-	if (resolv_read() < 0 && px_cfg.resolv_conf != NULL)
-		px_log(PX_LOG_WARN, "event=reload_failed what=dns error=\"%s:"
-		    " cannot open\"", px_cfg.resolv_conf);
+	if (resolv_read() < 0 && px_cfg.resolv_conf != NULL) {
+		px_log(PX_LOG_ERROR, "event=reload_failed what=dns"
+		    " error=\"--resolv-conf: %s: %s\"", px_cfg.resolv_conf,
+		    strerror(errno));
+		err = -1;
+	}
 	for (i = 0; i < nwatch; i++) {
 		watch[i].failing = 0;
 		if (!watch[i].busy)
 			watch[i].refresh = 0;
 	}
+	return err;
 }
 
 /* --check: every name looked up now, on a loop of its own. */

@@ -36,8 +36,9 @@ uint64_t dns_next(void);
 /* After each turn: timeouts, lookups due. */
 void dns_tick(void);
 
-/* SIGHUP: resolv.conf read again and every name looked up now. */
-void dns_reload(void);
+/* SIGHUP: resolv.conf read again and every name looked up now, in the
+ * background.  -1 (logged) when a --resolv-conf given cannot be read. */
+int dns_reload(void);
 
 /* ---- dnsmsg.c: messages, pure ---- */
 

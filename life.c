@@ -569,7 +569,8 @@ reload(void)
 		    " stay\"", err);
 		failed = 1;
 	}
-	dns_reload();		/* names looked up again, in the background */
+	if (dns_reload() < 0)	/* names looked up again, in the background */
+		failed = 1;
 	px_log(failed ? PX_LOG_WARN : PX_LOG_INFO, "event=reload ok=%s",
 	    failed ? "no" : "yes");
 	notify("READY=1");

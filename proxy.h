@@ -20,7 +20,9 @@
  *   target.c      request targets: the one normalised path and query
  *   ws.c          pure parsers: HTTP/1.1 heads, SHA-1/base64, frames
  *   config.c      the command line, --check
- *   routes.c      routes and upstream URIs, names resolved
+ *   routes.c      routes and upstream URIs
+ *   dns.c         the stub resolver: upstream names followed on the loop
+ *   dnsmsg.c      DNS queries built and answers read: pure
  *   listen.c      the listeners: bound, or taken over (restart, systemd)
  *   life.c        signals, drain, reload, restart, --user, readiness
  *   log.c         log lines (key=value or JSON), --log-file
@@ -55,5 +57,6 @@
 #include "pairlog.h"	/* the pair's log line (pairlog.c) */
 #include "admin.h"	/* the admin listener (admin.c) */
 #include "iplimit.h"	/* --max-conns-per-ip (iplimit.c) */
+#include "dns.h"	/* the resolver (dns.c), DNS messages (dnsmsg.c) */
 
 #endif /* WSPROXY_PROXY_H */
