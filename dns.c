@@ -718,8 +718,9 @@ candidate_start(struct watch *w)
 	    w->err_none ? w->err_none : "not a name");
 }
 
-static void
-watch_start(struct watch *w)
+/* The answers that need no nameserver: 1 when w's lookup ended here. */
+static int
+local_answer(struct watch *w)
 {
 	char name[DNS_NAME_MAX + 2];
 	struct dns_answer a;
@@ -727,9 +728,6 @@ watch_start(struct watch *w)
 	snprintf(name, sizeof(name), "%s", w->up->host);
 	if (name[0] != '\0' && name[strlen(name) - 1] == '.')
 		name[strlen(name) - 1] = '\0';
-	w->busy = 1;
-	w->cand = 0;
-	w->err_fail = w->err_none = NULL;
 	hosts_lookup(name, &a);
 	if (a.naddr == 0 && under(name, "localhost")) {
 		/* RFC 6761 6.3: loopback, even without a hosts file. */
@@ -744,6 +742,17 @@ watch_start(struct watch *w)
 	else if (under(name, "invalid"))
 		lookup_failed(w, "NXDOMAIN");	/* RFC 6761 6.4 */
 	else
+		return 0;
+	return 1;
+}
+
+static void
+watch_start(struct watch *w)
+{
+	w->busy = 1;
+	w->cand = 0;
+	w->err_fail = w->err_none = NULL;
+	if (!local_answer(w))
 		candidate_start(w);
 }
 
@@ -911,6 +920,13 @@ dns_init(void)
 			watch[nwatch].q[k].fd = -1;
 		nwatch++;
 	}
-	if (px_cfg.check)
+	if (px_cfg.check) {
 		check_names();
+		return;
+	}
+	/* The hosts file now, so its names have addresses before the first
+	 * client (a scratch container's only way); DNS once the loop runs. */
+	now = clock_now();
+	for (i = 0; i < nwatch; i++)
+		(void)local_answer(&watch[i]);
 }
