@@ -531,6 +531,25 @@ query_answer(struct watch *w, int k, const uint8_t *m, size_t len)
 	return 1;
 }
 
+/* Is from, as recvfrom() filled it, the server s: address and port? */
+static int
+from_server(const struct sockaddr_storage *from, socklen_t len,
+    const struct server *s)
+{
+	const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+	const struct sockaddr_in *b = (const struct sockaddr_in *)&s->sa;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)from;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)&s->sa;
+
+	if (len != s->len || from->ss_family != s->sa.ss_family)
+		return 0;
+	if (from->ss_family == AF_INET)
+		return a->sin_port == b->sin_port &&
+		    a->sin_addr.s_addr == b->sin_addr.s_addr;
+	return a6->sin6_port == b6->sin6_port &&
+	    memcmp(&a6->sin6_addr, &b6->sin6_addr, 16) == 0;
+}
+
 static void
 udp_read(struct watch *w, int k)
 {
@@ -542,6 +561,7 @@ udp_read(struct watch *w, int k)
 	ssize_t n;
 
 	for (;;) {
+		memset(&from, 0, sizeof(from));
 		flen = sizeof(from);
 		n = recvfrom(q->fd, buf, sizeof(buf), 0,
 		    (struct sockaddr *)&from, &flen);
@@ -555,16 +575,7 @@ udp_read(struct watch *w, int k)
 			return;
 		}
 		/* connect() already filters; checked again all the same. */
-		if (flen != s->len || from.ss_family != s->sa.ss_family ||
-		    (from.ss_family == AF_INET ?
-		    memcmp(&((struct sockaddr_in *)&from)->sin_addr,
-		    &((const struct sockaddr_in *)&s->sa)->sin_addr, 4) != 0 ||
-		    ((struct sockaddr_in *)&from)->sin_port !=
-		    ((const struct sockaddr_in *)&s->sa)->sin_port :
-		    memcmp(&((struct sockaddr_in6 *)&from)->sin6_addr,
-		    &((const struct sockaddr_in6 *)&s->sa)->sin6_addr, 16) != 0 ||
-		    ((struct sockaddr_in6 *)&from)->sin6_port !=
-		    ((const struct sockaddr_in6 *)&s->sa)->sin6_port)) {
+		if (!from_server(&from, flen, s)) {
 			px_log(PX_LOG_DEBUG, "event=dns_ignored upstream=%s"
 			    " error=\"another source\"", w->up->uri);
 			continue;

@@ -26,10 +26,12 @@ get16(const uint8_t *p)
 	return (unsigned)p[0] << 8 | p[1];
 }
 
-static char
+static unsigned
 lower(char c)
 {
-	return c >= 'A' && c <= 'Z' ? (char)(c + 'a' - 'A') : c;
+	unsigned u = (unsigned char)c;
+
+	return u >= 'A' && u <= 'Z' ? u | 0x20 : u;
 }
 
 /* ASCII case-insensitive, as DNS names compare (RFC 4343). */
