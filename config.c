@@ -122,8 +122,8 @@ xstrndup(const char *s, size_t n)
  * or one with a unit, "250ms", "5s", "2m", "1h".  In [min, max]
  * milliseconds, else exit 64 naming the flag.
  */
-static uint64_t
-duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
+uint64_t
+cfg_duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
 {
 	static const struct { const char *unit; uint64_t ms; } units[] = {
 		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
@@ -151,8 +151,8 @@ duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
 }
 
 /* A whole decimal number in [min, max], else exit 64 naming the flag. */
-static uint64_t
-number(const char *flag, const char *arg, uint64_t min, uint64_t max)
+uint64_t
+cfg_number(const char *flag, const char *arg, uint64_t min, uint64_t max)
 {
 	unsigned long long v;
 	char *endp;
@@ -702,17 +702,9 @@ px_configure(int argc, char **argv)
 				    " more paths)");
 			path = optarg;
 			break;
-		case 'r': {
-			const char *eq = strchr(optarg, '=');
-
-			if (eq == NULL)
-				usage_error("--route: '%s' is not PATH=URI",
-				    optarg);
-			add_route("--route", "--route", optarg,
-			    (size_t)(eq - optarg),
-			    eq + 1);
+		case 'r':
+			route_parse("--route", optarg);
 			break;
-		}
 		case 'H':
 			add_header("--header", optarg);
 			break;
@@ -720,7 +712,7 @@ px_configure(int argc, char **argv)
 			add_protocols("--protocol", optarg);
 			break;
 		case OPT_MAX_CONNS_PER_IP:
-			px_cfg.max_conns_per_ip = (uint32_t)number(
+			px_cfg.max_conns_per_ip = (uint32_t)cfg_number(
 			    "--max-conns-per-ip", optarg, 1, 1000000);
 			break;
 		case OPT_ALLOW_ORIGIN:
@@ -734,43 +726,43 @@ px_configure(int argc, char **argv)
 			px_cfg.origin[px_cfg.norigin++].text = optarg;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			px_cfg.connect_timeout = duration("--connect-timeout",
+			px_cfg.connect_timeout = cfg_duration("--connect-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_UPGRADE_TIMEOUT:
-			px_cfg.upgrade_timeout = duration("--upgrade-timeout",
+			px_cfg.upgrade_timeout = cfg_duration("--upgrade-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_REQUEST_TIMEOUT:
-			px_cfg.request_timeout = duration("--request-timeout",
+			px_cfg.request_timeout = cfg_duration("--request-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_IDLE_TIMEOUT:
-			px_cfg.idle_timeout = duration("--idle-timeout", optarg,
+			px_cfg.idle_timeout = cfg_duration("--idle-timeout", optarg,
 			    0, 86400000ULL * 365);
 			break;
 		case OPT_CLOSE_TIMEOUT:
-			px_cfg.close_timeout = duration("--close-timeout", optarg,
+			px_cfg.close_timeout = cfg_duration("--close-timeout", optarg,
 			    1, 86400000);
 			break;
 		case OPT_MAX_CONNS:
-			px_cfg.max_conns = (uint32_t)number("--max-conns",
+			px_cfg.max_conns = (uint32_t)cfg_number("--max-conns",
 			    optarg, 1, 1000000);
 			break;
 		case OPT_MAX_MESSAGE:
-			px_cfg.max_message = number("--max-message", optarg, 0,
+			px_cfg.max_message = cfg_number("--max-message", optarg, 0,
 			    UINT64_MAX >> 1);
 			break;
 		case OPT_TCP_KEEPALIVE:
-			px_cfg.tcp_keepalive = (unsigned)number("--tcp-keepalive",
+			px_cfg.tcp_keepalive = (unsigned)cfg_number("--tcp-keepalive",
 			    optarg, 0, 86400);
 			break;
 		case OPT_DRAIN_TIMEOUT:
-			px_cfg.drain_timeout = duration("--drain-timeout", optarg,
+			px_cfg.drain_timeout = cfg_duration("--drain-timeout", optarg,
 			    0, 86400000);
 			break;
 		case OPT_DRAIN_SPREAD:
-			px_cfg.drain_spread = duration("--drain-spread", optarg,
+			px_cfg.drain_spread = cfg_duration("--drain-spread", optarg,
 			    0, 86400000);
 			break;
 		case OPT_LOG_FILE:
@@ -801,7 +793,7 @@ px_configure(int argc, char **argv)
 			px_cfg.log_no_timestamps = strcmp(optarg, "off") == 0;
 			break;
 		case OPT_LOG_SAMPLE:
-			px_cfg.log_sample = (unsigned)number("--log-sample",
+			px_cfg.log_sample = (unsigned)cfg_number("--log-sample",
 			    optarg, 1, 1000000);
 			break;
 		case OPT_ADMIN:
@@ -811,15 +803,15 @@ px_configure(int argc, char **argv)
 			px_cfg.admin.fd = -1;
 			break;
 		case OPT_PING_INTERVAL:
-			px_cfg.ping_interval = duration("--ping-interval",
+			px_cfg.ping_interval = cfg_duration("--ping-interval",
 			    optarg, 0, 86400000);
 			break;
 		case OPT_PING_TIMEOUT:
-			px_cfg.ping_timeout = duration("--ping-timeout", optarg,
+			px_cfg.ping_timeout = cfg_duration("--ping-timeout", optarg,
 			    1, 86400000);
 			break;
 		case OPT_MAX_HEADER_BYTES:
-			px_cfg.max_header_bytes = (size_t)number(
+			px_cfg.max_header_bytes = (size_t)cfg_number(
 			    "--max-header-bytes", optarg, 256, 1048576);
 			break;
 		case OPT_TLS_CA: case OPT_TLS_CERT: case OPT_TLS_KEY:

@@ -90,6 +90,15 @@ pairlog_request(struct pair *p, const struct http_head *h,
 }
 
 void
+pairlog_id(const struct pair *p, struct hs_request *rq)
+{
+	const struct note *n = &notes[pair_index(p)];
+
+	rq->id = n->id;
+	rq->id_len = n->id_len;
+}
+
+void
 pairlog_upstream(struct pair *p, const struct sockaddr *sa, size_t len)
 {
 	struct note *n = &notes[pair_index(p)];

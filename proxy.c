@@ -391,6 +391,7 @@ pair_close(struct pair *p, const char *why)
 	ping_stop(p);
 	if (p->counted)
 		pairs_counted--;
+	pair_member_release(p);
 	met_close(p);
 	if (px_run == RUN_DRAINING)
 		life_pair_closed(p->status == 101, why == NULL);
@@ -436,9 +437,20 @@ pair_set_state(struct pair *p, enum pair_state s)
 	if (p->state == PAIR_OPEN)
 		ping_stop(p);
 	p->state = (uint8_t)s;
-	timer_set(p, (enum timer_kind)timer_of[s]);
+	/* In a pool each try has half of --connect-timeout, so that a
+	 * blackholed member leaves time for the next (wsproxy(1)
+	 * UPSTREAMS). */
+	timer_set(p, s == PAIR_CONNECT && cfg.route[p->route].nupstream > 1 ?
+	    TIMER_TRY : (enum timer_kind)timer_of[s]);
 	if (s == PAIR_OPEN)
 		ping_start(p);
+}
+
+/* A new try in the same state: its timer starts over. */
+void
+pair_timer_restart(struct pair *p)
+{
+	timer_set(p, (enum timer_kind)p->timer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -457,9 +469,8 @@ timer_fire(struct pair *p)
 			pair_reject(p, 408, 0, "request timeout");
 		break;
 	case TIMER_CONNECT:
-		met_upstream_error(p, MET_ERR_TIMEOUT);
-		pair_reject(p, 504, 0, p->upstream.tls != NULL ?
-		    "upstream TLS handshake timeout" : "upstream connect timeout");
+	case TIMER_TRY:
+		connect_timed_out(p);
 		break;
 	case TIMER_UPGRADE:
 		met_upstream_error(p, MET_ERR_TIMEOUT);
@@ -779,6 +790,7 @@ px_start(void)
 
 	timer_ms[TIMER_REQUEST] = cfg.request_timeout;
 	timer_ms[TIMER_CONNECT] = cfg.connect_timeout;
+	timer_ms[TIMER_TRY] = cfg.connect_timeout / 2;
 	timer_ms[TIMER_UPGRADE] = cfg.upgrade_timeout;
 	timer_ms[TIMER_IDLE] = cfg.idle_timeout;
 	timer_ms[TIMER_CLOSE] = cfg.close_timeout;
