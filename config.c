@@ -593,14 +593,40 @@ check_print(void)
 	for (i = 0; i < px_cfg.nlisten; i++)
 		print_opt("listen", px_cfg.listen[i].text);
 	for (i = 0; i < px_cfg.nroute; i++) {
-		const struct px_upstream *u = px_cfg.route[i].upstream;
+		static const char *const bal[] = { "roundrobin", "leastconn",
+		    "hash" };
+		static const char *const key[] = { "header:", "cookie:", "ip" };
+		static const char *const health[] = { "none", "tcp", "ws:" };
+		const struct px_route *r = &px_cfg.route[i];
+		int k;
 
-		printf("route=%s %s\n", px_cfg.route[i].prefix_len ?
-		    px_cfg.route[i].prefix : "/", u->uri);
-		for (j = 0; j < u->naddr; j++)
-			printf("upstream_addr=%s %s\n", u->uri,
-			    sock_addr_text((const struct sockaddr *)&u->addr[j],
-			    addr, sizeof(addr)));
+		printf("route=%s", r->label);
+		for (k = 0; k < r->nupstream; k++)
+			printf("%s%s weight=%u", k ? "," : " ",
+			    r->upstream[k].uri, r->upstream[k].weight);
+		printf(" balance=%s", bal[r->balance]);
+		if (r->balance == BAL_HASH)
+			printf("(%s%.*s) hash-factor=%u.%02u", key[r->hash_key],
+			    (int)r->hash_name_len,
+			    r->hash_name ? r->hash_name : "",
+			    r->hash_factor / 100, r->hash_factor % 100);
+		printf(" fail-timeout=%llums health=%s%s",
+		    (unsigned long long)r->fail_timeout, health[r->health],
+		    r->health_path ? r->health_path : "");
+		if (r->health != HEALTH_NONE)
+			printf(" health-interval=%llums on-down=%s",
+			    (unsigned long long)r->health_interval,
+			    r->on_down_close ? "close" : "keep");
+		printf("%s\n", r->send_proxy ? " send-proxy=v2" : "");
+		for (k = 0; k < r->nupstream; k++) {
+			const struct px_upstream *u = &r->upstream[k];
+
+			for (j = 0; j < u->naddr; j++)
+				printf("upstream_addr=%s %s\n", u->uri,
+				    sock_addr_text(
+				    (const struct sockaddr *)&u->addr[j],
+				    addr, sizeof(addr)));
+		}
 	}
 	for (i = 0; i < px_cfg.nheader; i++)
 		print_opt("header", px_cfg.header[i].name);

@@ -439,6 +439,8 @@ void request_run(struct pair *p);	/* PAIR_REQUEST */
 void connect_run(struct pair *p);	/* PAIR_CONNECT */
 /* A try's time is up: the next pool member, or 504 (wsproxy(1) UPSTREAMS). */
 void connect_timed_out(struct pair *p);
+/* Close the open pairs of pool member u with 1001 (on-down=close). */
+void pair_close_member(const struct px_upstream *u);
 /* A new try in the same state: the state's timer starts over. */
 void pair_timer_restart(struct pair *p);
 /* The pair no longer counts in its member's open pairs. */

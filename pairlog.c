@@ -156,7 +156,7 @@ upstream_keys(const struct pair *p, char *out, size_t cap)
 		(void)sock_addr_text((const struct sockaddr *)&n->up, addr,
 		    sizeof(addr));
 	snprintf(out, cap, " route=%s upstream=%s upstream_addr=%s",
-	    r->prefix_len ? r->prefix : "/", r->upstream->uri,
+	    r->label, r->upstream[p->member < r->nupstream ? p->member : 0].uri,
 	    n->has_up ? addr : "-");
 }
 

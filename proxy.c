@@ -33,6 +33,7 @@
 
 #include "proxy.h"
 #include "admin.h"
+#include "health.h"
 #include "life.h"
 #include "iplimit.h"
 #include "pairlog.h"
@@ -173,11 +174,13 @@ pair_touch(struct pair *p)
 static int
 timer_next_ms(void)
 {
-	uint64_t first = ping_next(), a = admin_next();
+	uint64_t first = ping_next(), a = admin_next(), h = health_next();
 	int k;
 
 	if (a < first)
 		first = a;
+	if (h < first)
+		first = h;
 	for (k = 1; k < TIMER_KINDS; k++)
 		if (timer_head[k] != NIL && slab[timer_head[k]].deadline < first)
 			first = slab[timer_head[k]].deadline;
@@ -446,6 +449,24 @@ pair_set_state(struct pair *p, enum pair_state s)
 		ping_start(p);
 }
 
+/* health.c: a member probed down with on-down=close closes its open
+ * pairs with 1001, at their next message boundary like a drain. */
+void
+pair_close_member(const struct px_upstream *u)
+{
+	uint32_t i;
+
+	for (i = 0; i < slab_size; i++) {
+		struct pair *p = &slab[i];
+
+		if (p->state != PAIR_FREE && p->member_open &&
+		    pair_member(p) == u) {
+			if (p->state == PAIR_OPEN)
+				relay_drain(p, WS_CLOSE_GOING_AWAY, 0);
+		}
+	}
+}
+
 /* A new try in the same state: its timer starts over. */
 void
 pair_timer_restart(struct pair *p)
@@ -680,7 +701,10 @@ dispatch(const struct ev_event *ev)
 			admin_accept();
 			break;
 		default:
-			if ((ev->data & 0xff00) == ADMIN_TAG_CONN)
+			if ((ev->data & 0xff00) == HEALTH_TAG)
+				health_event((unsigned)(ev->data & 0xff),
+				    ev->flags, now_ms);
+			else if ((ev->data & 0xff00) == ADMIN_TAG_CONN)
 				admin_event((unsigned)(ev->data & 0xff));
 			else
 				accept_run((int)(ev->data & 0xffff));
@@ -735,6 +759,7 @@ loop_once(int max_wait_ms)
 	timers_run();
 	ping_run();
 	admin_tick();
+	health_tick(now_ms);
 	if (accept_paused && accept_retry_at <= now_ms) {
 		accept_paused = 0;
 		for (i = 0; i < cfg.nlisten; i++)
@@ -818,11 +843,16 @@ px_start(void)
 			ll += (size_t)snprintf(listens + ll, sizeof(listens) - ll,
 			    "%s%s", i ? "," : "", cfg.listen[i].text);
 	}
-	for (i = 0; i < cfg.nroute; i++)
-		if (rl < sizeof(routes))
+	for (i = 0; i < cfg.nroute; i++) {
+		int j;
+
+		for (j = 0; j < cfg.route[i].nupstream && rl < sizeof(routes);
+		    j++)
 			rl += (size_t)snprintf(routes + rl, sizeof(routes) - rl,
-			    "%s%s=%s", i ? "," : "", cfg.route[i].prefix_len ?
-			    cfg.route[i].prefix : "/", cfg.route[i].upstream->uri);
+			    "%s%s%s", j ? "|" : i ? "," : "",
+			    j ? "" : cfg.route[i].label,
+			    cfg.route[i].upstream[j].uri);
+	}
 	px_log(PX_LOG_INFO, "event=start version=%s tls=%s listen=%s routes=%s"
 	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
 	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
@@ -832,6 +862,7 @@ px_start(void)
 		fprintf(stderr, "wsproxy: --admin: %s\n", strerror(errno));
 		exit(71);
 	}
+	health_init(DATA_LISTENER | HEALTH_TAG, now_ms);
 	px_run = RUN_ACCEPTING;
 	life_start(DATA_LISTENER | LIFE_TAG_SIGNAL);
 }

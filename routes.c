@@ -329,7 +329,7 @@ route_member(struct px_route *r, const char *s, size_t n)
 	sp = memchr(s, ' ', n);
 	if (sp != NULL) {
 		const char *w = sp;
-		char num[8];
+		char num[8], wflag[300];
 
 		while (w < s + n && *w == ' ')
 			w++;
@@ -339,7 +339,9 @@ route_member(struct px_route *r, const char *s, size_t n)
 			    " ' weight=N'", (int)(sp - s), s);
 		memcpy(num, w + 7, (size_t)(s + n - w) - 7);
 		num[(size_t)(s + n - w) - 7] = '\0';
-		u->weight = (unsigned)cfg_number("weight", num, 1, 100);
+		snprintf(wflag, sizeof(wflag), "%s: '%.*s': weight", cur_flag,
+		    (int)(sp - s), s);
+		u->weight = (unsigned)cfg_number(wflag, num, 1, 100);
 		n = (size_t)(sp - s);
 	}
 	uri = xstrndup(s, n);
@@ -399,6 +401,16 @@ route_factor(const char *v)
 	return whole * 100 + frac;
 }
 
+/* "--route: 'TEXT': NAME" for a value's own message. */
+static const char *
+opt_flag(const char *name)
+{
+	static char f[600];
+
+	snprintf(f, sizeof(f), "%s: '%s': %s", cur_flag, cur_text, name);
+	return f;
+}
+
 /* One OPTION=VALUE after a ';'. */
 static void
 route_option(struct px_route *r, char *opt)
@@ -413,7 +425,7 @@ route_option(struct px_route *r, char *opt)
 	else if (strcmp(opt, "hash-factor") == 0)
 		r->hash_factor = route_factor(v);
 	else if (strcmp(opt, "fail-timeout") == 0)
-		r->fail_timeout = cfg_duration("fail-timeout", v, 0,
+		r->fail_timeout = cfg_duration(opt_flag(opt), v, 0,
 		    3600000);
 	else if (strcmp(opt, "health") == 0) {
 		if (strcmp(v, "tcp") == 0)
@@ -425,7 +437,7 @@ route_option(struct px_route *r, char *opt)
 		} else
 			route_error("health=%s: expected tcp or ws:/PATH", v);
 	} else if (strcmp(opt, "health-interval") == 0)
-		r->health_interval = cfg_duration("health-interval", v, 100,
+		r->health_interval = cfg_duration(opt_flag(opt), v, 100,
 		    3600000);
 	else if (strcmp(opt, "on-down") == 0) {
 		if (strcmp(v, "close") != 0 && strcmp(v, "keep") != 0)

@@ -478,6 +478,10 @@ connect_start(struct pair *p)
 	if (r->naddr == 0)
 		try_failed(p, MET_ERR_UNRESOLVED, 502,
 		    "upstream name not resolved");
+	else if (r->route->nupstream > 1 && u->err != 0)
+		/* The member's own reason for the pool's 502 and log:
+		 * strerror()'s text for a known errno is static. */
+		try_failed(p, MET_ERR_REFUSED, 502, strerror(u->err));
 	else
 		try_failed(p, MET_ERR_REFUSED, 502, "upstream connect failed");
 }
