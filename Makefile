@@ -142,6 +142,12 @@ build/test_target-asan: tests/unit/test_target.c tests/unit/target_invariants.h 
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_target.c target.c
 
 HS_SRCS = handshake.c target.c ws.c
+build/test_balance: tests/unit/test_balance.c balance.c balance.h config.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_balance.c balance.c
+build/test_balance-asan: tests/unit/test_balance.c balance.c balance.h config.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_balance.c balance.c
 build/test_iplimit: tests/unit/test_iplimit.c iplimit.c iplimit.h config.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_iplimit.c iplimit.c
@@ -211,6 +217,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_ws-asan build/test_target build/test_target-asan \
     build/test_handshake build/test_handshake-asan \
     build/test_iplimit build/test_iplimit-asan \
+    build/test_balance build/test_balance-asan \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy

@@ -12,6 +12,25 @@
 
 #include "balance.h"
 
+/* A stable 64-bit hash (FNV-1a, then a splitmix64 finish): the same on
+ * every wsproxy, so hash(...) sends a key to the same upstream on all
+ * of them and across restarts. */
+uint64_t
+bal_hash(const void *data, size_t len, uint64_t h)
+{
+	const uint8_t *b = data;
+	size_t i;
+
+	h ^= 0xcbf29ce484222325ULL;
+	for (i = 0; i < len; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	return h ^ (h >> 31);
+}
+
 /* The back-off doubles up to this many times the route's fail-timeout. */
 #define BAL_BACKOFF_CAP 32
 

@@ -5,6 +5,7 @@
 #ifndef WSPROXY_BALANCE_H
 #define WSPROXY_BALANCE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -15,6 +16,10 @@ bal_addrs(const struct px_upstream *u)
 {
 	return u->naddr;
 }
+
+/* A stable 64-bit hash of data[0..len), chained through h: the same on
+ * every wsproxy (hash(...) keys, members' identities). */
+uint64_t bal_hash(const void *data, size_t len, uint64_t h);
 
 /*
  * The member of r's pool for the next try of a pair: its index, or -1

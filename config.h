@@ -212,9 +212,6 @@ uint64_t cfg_number(const char *flag, const char *arg, uint64_t min,
 void add_route(const char *flag, const char *path_flag, const char *prefix,
     size_t prefix_len, const char *uri);
 
-/* A stable 64-bit hash of data, chained through h (routes.c). */
-uint64_t route_hash(const void *data, size_t len, uint64_t h);
-
 /* A --route in the grammar of wsproxy(1) ROUTING; exit 64 naming the
  * part that is wrong. */
 void route_parse(const char *flag, const char *text);

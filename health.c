@@ -91,7 +91,7 @@ probe_send(struct px_upstream *u)
 
 	n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: %s\r\n"
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-	    "Sec-WebSocket-Key: d3Nwcm94eSBoZWFsdGg=\r\n"
+	    "Sec-WebSocket-Key: d3Nwcm94eS1oZWFsdGgxNg==\r\n"
 	    "Sec-WebSocket-Version: 13\r\nUser-Agent: wsproxy-health\r\n\r\n",
 	    u->route->health_path, u->host_header);
 	if (n < 0 || (size_t)n >= sizeof(req))

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "balance.h"
 #include "config.h"
 #include "io.h"
 #include "log.h"
@@ -186,25 +187,6 @@ parse_uri(const char *flag, const char *uri, struct px_upstream *r)
 /* The route grammar (wsproxy(1) ROUTING)                               */
 /* ------------------------------------------------------------------ */
 
-/* A stable 64-bit hash (FNV-1a, then a splitmix64 finish): the same on
- * every wsproxy, so hash(...) sends a key to the same upstream on all
- * of them and across restarts. */
-uint64_t
-route_hash(const void *data, size_t len, uint64_t h)
-{
-	const uint8_t *b = data;
-	size_t i;
-
-	h ^= 0xcbf29ce484222325ULL;
-	for (i = 0; i < len; i++)
-		h = (h ^ b[i]) * 0x100000001b3ULL;
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	return h ^ (h >> 31);
-}
-
 /* An RFC 9110 token character (header and cookie names). */
 static int
 route_tchar(int c)
@@ -347,7 +329,7 @@ route_member(struct px_route *r, const char *s, size_t n)
 	uri = xstrndup(s, n);
 	parse_uri(cur_flag, uri, u);
 	u->route = r;
-	u->seed = route_hash(uri, n, 0);
+	u->seed = bal_hash(uri, n, 0);
 }
 
 /* hash(header:NAME), hash(cookie:NAME), hash(ip). */

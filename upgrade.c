@@ -245,9 +245,9 @@ balance_key(const struct pair *p, const struct px_route *r,
 		const struct sockaddr_in *v4 = (const void *)&p->peer;
 
 		if (p->peer.sin6_family == AF_INET)
-			*key = route_hash(&v4->sin_addr, 4, 0);
+			*key = bal_hash(&v4->sin_addr, 4, 0);
 		else if (p->peer.sin6_family == AF_INET6)
-			*key = route_hash(&p->peer.sin6_addr, 16, 0);
+			*key = bal_hash(&p->peer.sin6_addr, 16, 0);
 		else
 			return 0;
 		return 1;
@@ -260,7 +260,7 @@ balance_key(const struct pair *p, const struct px_route *r,
 			if (x->name_len == r->hash_name_len &&
 			    strncasecmp(x->name, r->hash_name,
 			    r->hash_name_len) == 0) {
-				*key = route_hash(v, x->value_len, 0);
+				*key = bal_hash(v, x->value_len, 0);
 				return 1;
 			}
 			continue;
@@ -278,7 +278,7 @@ balance_key(const struct pair *p, const struct px_route *r,
 			    v[r->hash_name_len] == '=' &&
 			    memcmp(v, r->hash_name, r->hash_name_len) == 0) {
 				v += r->hash_name_len + 1;
-				*key = route_hash(v, (size_t)(c - v), 0);
+				*key = bal_hash(v, (size_t)(c - v), 0);
 				return 1;
 			}
 		}
