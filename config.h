@@ -207,7 +207,7 @@ uint64_t cfg_number(const char *flag, const char *arg, uint64_t min,
 /*
  * One route (routes.c): requests under prefix go to uri, both from the
  * flag named flag (path_flag for the prefix), normalised as wsproxy(1)
- * ROUTING AND REWRITING says; a bad one is exit 64.  The -u/-p form.
+ * REWRITING says; a bad one is exit 64.  The -u/-p form.
  */
 void add_route(const char *flag, const char *path_flag, const char *prefix,
     size_t prefix_len, const char *uri);

@@ -30,7 +30,7 @@ struct hs_policy {
 /* A request the handshake accepted: its normalised target and route. */
 struct hs_request {
 	const struct http_head *head;
-	struct target	 target;	/* wsproxy(1) ROUTING AND REWRITING */
+	struct target	 target;	/* wsproxy(1) REWRITING */
 	const char	*host;		/* the target's authority, else Host;
 					 * NULL when neither (HTTP/1.0) */
 	size_t		 host_len;

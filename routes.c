@@ -1,6 +1,6 @@
 /*
  * routes.c - routes and upstream URIs as the command line gives them
- * (wsproxy(1) ROUTING AND REWRITING): prefixes and URI paths normalised
+ * (wsproxy(1) REWRITING): prefixes and URI paths normalised
  * as request targets are, and upstream host names resolved.
  */
 #include <sys/types.h>
