@@ -603,23 +603,32 @@ check_print(void)
 		int k;
 
 		printf("route=%s", r->label);
-		for (k = 0; k < r->nupstream; k++)
-			printf("%s%s weight=%u", k ? "," : " ",
-			    r->upstream[k].uri, r->upstream[k].weight);
-		printf(" balance=%s", bal[r->balance]);
-		if (r->balance == BAL_HASH)
-			printf("(%s%.*s) hash-factor=%u.%02u", key[r->hash_key],
-			    (int)r->hash_name_len,
-			    r->hash_name ? r->hash_name : "",
-			    r->hash_factor / 100, r->hash_factor % 100);
-		printf(" fail-timeout=%llums health=%s%s",
-		    (unsigned long long)r->fail_timeout, health[r->health],
-		    r->health_path ? r->health_path : "");
-		if (r->health != HEALTH_NONE)
-			printf(" health-interval=%llums on-down=%s",
-			    (unsigned long long)r->health_interval,
-			    r->on_down_close ? "close" : "keep");
-		printf("%s\n", r->send_proxy ? " send-proxy=v2" : "");
+		for (k = 0; k < r->nupstream; k++) {
+			printf("%s%s", k ? "," : " ", r->upstream[k].uri);
+			if (r->upstream[k].weight != 1)
+				printf(" weight=%u", r->upstream[k].weight);
+		}
+		/* The options of a pool, or of a route that set any. */
+		if (r->nupstream > 1 || r->health != HEALTH_NONE ||
+		    r->send_proxy || r->balance != BAL_ROUNDROBIN) {
+			printf(";balance=%s", bal[r->balance]);
+			if (r->balance == BAL_HASH)
+				printf("(%s%.*s);hash-factor=%u.%02u",
+				    key[r->hash_key], (int)r->hash_name_len,
+				    r->hash_name ? r->hash_name : "",
+				    r->hash_factor / 100, r->hash_factor % 100);
+			printf(";fail-timeout=%llums;health=%s%s",
+			    (unsigned long long)r->fail_timeout,
+			    health[r->health],
+			    r->health_path ? r->health_path : "");
+			if (r->health != HEALTH_NONE)
+				printf(";health-interval=%llums;on-down=%s",
+				    (unsigned long long)r->health_interval,
+				    r->on_down_close ? "close" : "keep");
+			if (r->send_proxy)
+				printf(";send-proxy=v2");
+		}
+		printf("\n");
 		for (k = 0; k < r->nupstream; k++) {
 			const struct px_upstream *u = &r->upstream[k];
 
