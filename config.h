@@ -104,6 +104,7 @@ struct px_route {
 	uint64_t	 health_interval;	/* ms */
 	uint32_t	 rr;		/* leastconn's tie-break cursor */
 	uint8_t		 send_proxy;	/* send-proxy=v2 */
+	char		*options;	/* the text after ';', split in place */
 };
 
 /* An --allow-origin: [SCHEME://]HOST[:PORT], HOST possibly "*.domain". */

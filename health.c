@@ -135,6 +135,7 @@ probe_start(struct px_upstream *u, uint64_t now)
 void
 health_event(unsigned i, unsigned flags, uint64_t now)
 {
+	static const char want[] = "HTTP/1.1 101";
 	struct px_upstream *u;
 	char buf[16];
 	int err = 0;
@@ -169,8 +170,7 @@ health_event(unsigned i, unsigned flags, uint64_t now)
 		n = recv(u->probe_fd, buf, 12 - u->probe_got, 0);
 		if (n < 0 && errno == EAGAIN)
 			return;
-		if (n <= 0 || memcmp(buf, "HTTP/1.1 101" + u->probe_got,
-		    (size_t)n) != 0) {
+		if (n <= 0 || memcmp(buf, &want[u->probe_got], (size_t)n) != 0) {
 			probe_failed(u, n <= 0 ? "closed before its answer" :
 			    "answered without 101", now);
 			return;

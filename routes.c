@@ -551,7 +551,8 @@ route_parse(const char *flag, const char *text)
 		p = c + 1;
 	}
 	if (*opts == ';') {
-		o = xstrndup(opts + 1, strlen(opts + 1));
+		/* Kept for good: hash_name and health_path point into it. */
+		o = r->options = xstrndup(opts + 1, strlen(opts + 1));
 		for (; o != NULL; o = next) {
 			next = strchr(o, ';');
 			if (next != NULL)
