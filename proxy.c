@@ -849,8 +849,8 @@ px_start(void)
 		for (j = 0; j < cfg.route[i].nupstream && rl < sizeof(routes);
 		    j++)
 			rl += (size_t)snprintf(routes + rl, sizeof(routes) - rl,
-			    "%s%s%s", j ? "|" : i ? "," : "",
-			    j ? "" : cfg.route[i].label,
+			    "%s%s%s%s", j ? "|" : i ? "," : "",
+			    j ? "" : cfg.route[i].label, j ? "" : "=",
 			    cfg.route[i].upstream[j].uri);
 	}
 	px_log(PX_LOG_INFO, "event=start version=%s tls=%s listen=%s routes=%s"
