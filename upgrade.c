@@ -132,7 +132,7 @@ replace_head(struct flow *f, size_t head_len, const char *new, size_t len)
 
 static void connect_start(struct pair *);
 static void try_member(struct pair *, const struct http_head *,
-    struct hs_request *);
+    struct hs_request *, unsigned);
 
 /*
  * Read more of a head from e (the client's request, the upstream's
@@ -222,7 +222,7 @@ request_run(struct pair *p)
 	p->head_len = (uint32_t)n;
 	f->scan = 0;
 	p->tried = 0;
-	try_member(p, &h, &rq);
+	try_member(p, &h, &rq, 502);
 }
 
 /* ------------------------------------------------------------------ */
@@ -326,10 +326,12 @@ pool_exhausted(struct pair *p, unsigned status, const char *why)
 /*
  * The next try: a member of the pool not tried yet for this request
  * (balance.c), the upgrade request built for it into upstream.out, and
- * its connect.  h and rq are the client's parsed request.
+ * its connect.  h and rq are the client's parsed request; when no
+ * member is left after a failed try, the client gets last_status.
  */
 static void
-try_member(struct pair *p, const struct http_head *h, struct hs_request *rq)
+try_member(struct pair *p, const struct http_head *h, struct hs_request *rq,
+    unsigned last_status)
 {
 	struct px_route *r = &cfg.route[p->route];
 	char ip[INET6_ADDRSTRLEN];
@@ -348,7 +350,7 @@ try_member(struct pair *p, const struct http_head *h, struct hs_request *rq)
 			    "upstream name not resolved" :
 			    "no upstream is up");
 		} else
-			pool_exhausted(p, 502, "every upstream failed");
+			pool_exhausted(p, last_status, "every upstream failed");
 		return;
 	}
 	p->member = (uint8_t)m;
@@ -419,7 +421,7 @@ try_failed(struct pair *p, enum met_reason reason, unsigned status,
 		return;
 	}
 	pairlog_id(p, &rq);
-	try_member(p, &h, &rq);
+	try_member(p, &h, &rq, status);
 	if (p->state == PAIR_CONNECT)
 		pair_timer_restart(p);
 }

@@ -71,6 +71,14 @@ def main(ctx):
     line = [l for l in px2.stderr_text().splitlines() if 'event=pool_failed' in l][0]
     check(line.count('upstream connect timeout') == 2 and 'status=504' in line, 'pool line: %r' % line)
     lib.log('all blackholed: 504 after %.2fs' % took)
+    # A refusing member, then a blackholed one: the last try timed out,
+    # so 504, once its half of --connect-timeout is over.
+    px3 = ctx.proxy('--connect-timeout', '2s', '--route', '/=ws://127.0.0.1:%d,%s' % (lib.free_port(), hole))
+    t0 = time.time()
+    r = lib.http_exchange(px3.port, lib.upgrade_request('/'), timeout=10)
+    took = time.time() - t0
+    lib.check_error_response(r, 504, 'refused then blackholed')
+    check(0.8 <= took < 1.8, 'refused then blackholed: 504 after %.2fs, want about 1s' % took)
     for s in fill + fill2 + [ls, ls2]:
         s.close()
 
