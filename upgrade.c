@@ -210,6 +210,7 @@ request_run(struct pair *p)
 	    target_scratch_len, &rq, &version, &why);
 	p->route = (uint8_t)(rq.route ? rq.route - cfg.route : 0);
 	p->routed = rq.route != NULL;
+	p->member = 0;		/* the log names the first until one is tried */
 	pairlog_request(p, &h, &rq);
 	if (status != 0) {
 		pair_reject(p, status, version, why);
