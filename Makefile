@@ -23,11 +23,11 @@ LDLIBS  ?=
 EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
 SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
-    target.c ws.c dns.c dnsmsg.c \
+    balance.c health.c target.c ws.c dns.c dnsmsg.c \
     tls.c tls_load.c tls_x509.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
-    admin.h iplimit.h dns.h
+    admin.h iplimit.h balance.h health.h dns.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
 # libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
@@ -142,6 +142,12 @@ build/test_target-asan: tests/unit/test_target.c tests/unit/target_invariants.h 
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_target.c target.c
 
 HS_SRCS = handshake.c target.c ws.c
+build/test_balance: tests/unit/test_balance.c balance.c balance.h config.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_balance.c balance.c
+build/test_balance-asan: tests/unit/test_balance.c balance.c balance.h config.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_balance.c balance.c
 build/test_iplimit: tests/unit/test_iplimit.c iplimit.c iplimit.h config.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_iplimit.c iplimit.c
@@ -222,6 +228,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_ws-asan build/test_target build/test_target-asan \
     build/test_handshake build/test_handshake-asan \
     build/test_iplimit build/test_iplimit-asan \
+    build/test_balance build/test_balance-asan \
     build/test_dns build/test_dns-asan \
     build/wsproxy-static-plain fuzz
 

@@ -45,7 +45,9 @@ static const char usage_text[] =
 "                              (repeatable; default 0.0.0.0:8080)\n"
 "  -u, --upstream URI          ws://host[:port][/path][?query] or wss://...\n"
 "  -p, --path PATH             path prefix proxied to --upstream (default /)\n"
-"  -r, --route PATH=URI        one more route (repeatable, longest match wins)\n"
+"  -r, --route ROUTE           [HOST]PATH[[HEADER=VALUE]...]=URI[,URI...][;OPT...]\n"
+"                              (repeatable; the most specific wins; pools,\n"
+"                              balance=, health=: see wsproxy(1) ROUTING)\n"
 "  -H, --header 'Name: value'  header sent upstream, ${VAR} from the environment\n"
 "  -P, --protocol NAME[,NAME]  allowed subprotocols (default: all)\n"
 "      --allow-origin ORIGIN   only these Origins, else 403 (repeatable;\n"
@@ -128,8 +130,8 @@ xstrndup(const char *s, size_t n)
  * or one with a unit, "250ms", "5s", "2m", "1h".  In [min, max]
  * milliseconds, else exit 64 naming the flag.
  */
-static uint64_t
-duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
+uint64_t
+cfg_duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
 {
 	static const struct { const char *unit; uint64_t ms; } units[] = {
 		{ "", 1 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
@@ -157,8 +159,8 @@ duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
 }
 
 /* A whole decimal number in [min, max], else exit 64 naming the flag. */
-static uint64_t
-number(const char *flag, const char *arg, uint64_t min, uint64_t max)
+uint64_t
+cfg_number(const char *flag, const char *arg, uint64_t min, uint64_t max)
 {
 	unsigned long long v;
 	char *endp;
@@ -607,14 +609,49 @@ check_print(void)
 	for (i = 0; i < px_cfg.nlisten; i++)
 		print_opt("listen", px_cfg.listen[i].text);
 	for (i = 0; i < px_cfg.nroute; i++) {
-		const struct px_upstream *u = px_cfg.route[i].upstream;
+		static const char *const bal[] = { "roundrobin", "leastconn",
+		    "hash" };
+		static const char *const key[] = { "header:", "cookie:", "ip" };
+		static const char *const health[] = { "none", "tcp", "ws:" };
+		const struct px_route *r = &px_cfg.route[i];
+		int k;
 
-		printf("route=%s %s\n", px_cfg.route[i].prefix_len ?
-		    px_cfg.route[i].prefix : "/", u->uri);
-		for (j = 0; j < u->naddr; j++)
-			printf("upstream_addr=%s %s\n", u->uri,
-			    sock_addr_text((const struct sockaddr *)&u->addr[j],
-			    addr, sizeof(addr)));
+		printf("route=%s", r->label);
+		for (k = 0; k < r->nupstream; k++) {
+			printf("%s%s", k ? "," : " ", r->upstream[k].uri);
+			if (r->upstream[k].weight != 1)
+				printf(" weight=%u", r->upstream[k].weight);
+		}
+		/* The options of a pool, or of a route that set any. */
+		if (r->nupstream > 1 || r->health != HEALTH_NONE ||
+		    r->send_proxy || r->balance != BAL_ROUNDROBIN) {
+			printf(";balance=%s", bal[r->balance]);
+			if (r->balance == BAL_HASH)
+				printf("(%s%.*s);hash-factor=%u.%02u",
+				    key[r->hash_key], (int)r->hash_name_len,
+				    r->hash_name ? r->hash_name : "",
+				    r->hash_factor / 100, r->hash_factor % 100);
+			printf(";fail-timeout=%llums;health=%s%s",
+			    (unsigned long long)r->fail_timeout,
+			    health[r->health],
+			    r->health_path ? r->health_path : "");
+			if (r->health != HEALTH_NONE)
+				printf(";health-interval=%llums;on-down=%s",
+				    (unsigned long long)r->health_interval,
+				    r->on_down_close ? "close" : "keep");
+			if (r->send_proxy)
+				printf(";send-proxy=v2");
+		}
+		printf("\n");
+		for (k = 0; k < r->nupstream; k++) {
+			const struct px_upstream *u = &r->upstream[k];
+
+			for (j = 0; j < u->naddr; j++)
+				printf("upstream_addr=%s %s\n", u->uri,
+				    sock_addr_text(
+				    (const struct sockaddr *)&u->addr[j],
+				    addr, sizeof(addr)));
+		}
 	}
 	for (i = 0; i < px_cfg.nheader; i++)
 		print_opt("header", px_cfg.header[i].name);
@@ -724,17 +761,9 @@ px_configure(int argc, char **argv)
 				    " more paths)");
 			path = optarg;
 			break;
-		case 'r': {
-			const char *eq = strchr(optarg, '=');
-
-			if (eq == NULL)
-				usage_error("--route: '%s' is not PATH=URI",
-				    optarg);
-			add_route("--route", "--route", optarg,
-			    (size_t)(eq - optarg),
-			    eq + 1);
+		case 'r':
+			route_parse("--route", optarg);
 			break;
-		}
 		case 'H':
 			add_header("--header", optarg);
 			break;
@@ -742,7 +771,7 @@ px_configure(int argc, char **argv)
 			add_protocols("--protocol", optarg);
 			break;
 		case OPT_MAX_CONNS_PER_IP:
-			px_cfg.max_conns_per_ip = (uint32_t)number(
+			px_cfg.max_conns_per_ip = (uint32_t)cfg_number(
 			    "--max-conns-per-ip", optarg, 1, 1000000);
 			break;
 		case OPT_ALLOW_ORIGIN:
@@ -756,43 +785,43 @@ px_configure(int argc, char **argv)
 			px_cfg.origin[px_cfg.norigin++].text = optarg;
 			break;
 		case OPT_CONNECT_TIMEOUT:
-			px_cfg.connect_timeout = duration("--connect-timeout",
+			px_cfg.connect_timeout = cfg_duration("--connect-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_UPGRADE_TIMEOUT:
-			px_cfg.upgrade_timeout = duration("--upgrade-timeout",
+			px_cfg.upgrade_timeout = cfg_duration("--upgrade-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_REQUEST_TIMEOUT:
-			px_cfg.request_timeout = duration("--request-timeout",
+			px_cfg.request_timeout = cfg_duration("--request-timeout",
 			    optarg, 1, 86400000);
 			break;
 		case OPT_IDLE_TIMEOUT:
-			px_cfg.idle_timeout = duration("--idle-timeout", optarg,
+			px_cfg.idle_timeout = cfg_duration("--idle-timeout", optarg,
 			    0, 86400000ULL * 365);
 			break;
 		case OPT_CLOSE_TIMEOUT:
-			px_cfg.close_timeout = duration("--close-timeout", optarg,
+			px_cfg.close_timeout = cfg_duration("--close-timeout", optarg,
 			    1, 86400000);
 			break;
 		case OPT_MAX_CONNS:
-			px_cfg.max_conns = (uint32_t)number("--max-conns",
+			px_cfg.max_conns = (uint32_t)cfg_number("--max-conns",
 			    optarg, 1, 1000000);
 			break;
 		case OPT_MAX_MESSAGE:
-			px_cfg.max_message = number("--max-message", optarg, 0,
+			px_cfg.max_message = cfg_number("--max-message", optarg, 0,
 			    UINT64_MAX >> 1);
 			break;
 		case OPT_TCP_KEEPALIVE:
-			px_cfg.tcp_keepalive = (unsigned)number("--tcp-keepalive",
+			px_cfg.tcp_keepalive = (unsigned)cfg_number("--tcp-keepalive",
 			    optarg, 0, 86400);
 			break;
 		case OPT_DRAIN_TIMEOUT:
-			px_cfg.drain_timeout = duration("--drain-timeout", optarg,
+			px_cfg.drain_timeout = cfg_duration("--drain-timeout", optarg,
 			    0, 86400000);
 			break;
 		case OPT_DRAIN_SPREAD:
-			px_cfg.drain_spread = duration("--drain-spread", optarg,
+			px_cfg.drain_spread = cfg_duration("--drain-spread", optarg,
 			    0, 86400000);
 			break;
 		case OPT_LOG_FILE:
@@ -808,11 +837,11 @@ px_configure(int argc, char **argv)
 			one_path("--hosts-file", &px_cfg.hosts_file, optarg);
 			break;
 		case OPT_DNS_MIN_TTL:
-			px_cfg.dns_min_ttl = (unsigned)number("--dns-min-ttl",
+			px_cfg.dns_min_ttl = (unsigned)cfg_number("--dns-min-ttl",
 			    optarg, 1, 86400);
 			break;
 		case OPT_DNS_MAX_TTL:
-			px_cfg.dns_max_ttl = (unsigned)number("--dns-max-ttl",
+			px_cfg.dns_max_ttl = (unsigned)cfg_number("--dns-max-ttl",
 			    optarg, 1, 86400);
 			break;
 		case OPT_RESTART_ARGS_FILE:
@@ -837,7 +866,7 @@ px_configure(int argc, char **argv)
 			px_cfg.log_no_timestamps = strcmp(optarg, "off") == 0;
 			break;
 		case OPT_LOG_SAMPLE:
-			px_cfg.log_sample = (unsigned)number("--log-sample",
+			px_cfg.log_sample = (unsigned)cfg_number("--log-sample",
 			    optarg, 1, 1000000);
 			break;
 		case OPT_ADMIN:
@@ -847,15 +876,15 @@ px_configure(int argc, char **argv)
 			px_cfg.admin.fd = -1;
 			break;
 		case OPT_PING_INTERVAL:
-			px_cfg.ping_interval = duration("--ping-interval",
+			px_cfg.ping_interval = cfg_duration("--ping-interval",
 			    optarg, 0, 86400000);
 			break;
 		case OPT_PING_TIMEOUT:
-			px_cfg.ping_timeout = duration("--ping-timeout", optarg,
+			px_cfg.ping_timeout = cfg_duration("--ping-timeout", optarg,
 			    1, 86400000);
 			break;
 		case OPT_MAX_HEADER_BYTES:
-			px_cfg.max_header_bytes = (size_t)number(
+			px_cfg.max_header_bytes = (size_t)cfg_number(
 			    "--max-header-bytes", optarg, 256, 1048576);
 			break;
 		case OPT_TLS_CA: case OPT_TLS_CERT: case OPT_TLS_KEY:

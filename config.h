@@ -19,6 +19,9 @@
  */
 #define PX_BUF_MIN (32 * 1024)
 #define PX_MAX_ROUTES 64
+#define PX_MAX_UPSTREAMS 128	/* pool members over all routes */
+#define PX_MAX_POOL 16		/* members of one route's pool */
+#define PX_MAX_CONDS 4		/* [HEADER=VALUE] conditions of a route */
 #define PX_MAX_LISTENERS 16
 #define PX_MAX_EXTRA_HEADERS 32
 #define PX_MAX_PROTOCOLS 32
@@ -45,13 +48,64 @@ struct px_upstream {
 	socklen_t	 addr_len[PX_MAX_ADDRS];
 	int		 naddr;
 	struct tls_session *session;	/* wss://: kept for resumption */
+	/* a pool member (wsproxy(1) UPSTREAMS) */
+	struct px_route	*route;		/* the route whose pool it is in */
+	unsigned	 weight;	/* 1..100 */
+	uint64_t	 seed;		/* its hash(...) identity: from the URI */
+	/* run-time state (balance.c, health.c) */
+	uint32_t	 open;		/* pairs from its connect to their end */
+	int64_t		 rr_current;	/* smooth weighted round robin */
+	uint64_t	 down_until;	/* ms: skipped until then after a failure */
+	uint64_t	 backoff;	/* ms: the next failure's back-off */
+	const char	*fail_why;	/* its last failure, for logs and 502s */
+	uint8_t		 probe_down;	/* health=: failed its probes */
+	uint8_t		 probe_fails;	/* probes failed in a row */
+	uint8_t		 probe_state;	/* health.c: enum probe_state */
+	int		 probe_fd;
+	uint64_t	 probe_at;	/* ms: the next probe, or its deadline */
+	uint32_t	 probe_got;	/* bytes of the probe's answer read */
 };
 
-/* A route matches requests: a path prefix, and where they go. */
+/* A route condition [NAME=VALUE]: a request header, value compared whole. */
+struct px_cond {
+	const char	*name;
+	size_t		 name_len;
+	const char	*value;
+	size_t		 value_len;
+};
+
+enum px_balance { BAL_ROUNDROBIN, BAL_LEASTCONN, BAL_HASH };
+enum px_hash_key { KEY_HEADER, KEY_COOKIE, KEY_IP };
+enum px_health { HEALTH_NONE, HEALTH_TCP, HEALTH_WS };
+
+/*
+ * A route (wsproxy(1) ROUTING): what requests it matches, a host, header
+ * conditions and a path prefix, and the pool of upstreams they go to.
+ */
 struct px_route {
+	const char	*label;		/* [HOST]PATH[...] for logs and metrics */
+	const char	*host;		/* NULL: any; lower case, after "*." */
+	size_t		 host_len;
+	uint8_t		 host_wild;	/* "*.": exactly one more label */
+	uint8_t		 ncond;
+	struct px_cond	 cond[PX_MAX_CONDS];
 	const char	*prefix;	/* normalised: no trailing '/', "" for "/" */
 	size_t		 prefix_len;
-	struct px_upstream *upstream;
+	struct px_upstream *upstream;	/* the pool: upstream[0..nupstream) */
+	int		 nupstream;
+	uint8_t		 balance;	/* enum px_balance */
+	uint8_t		 hash_key;	/* enum px_hash_key */
+	const char	*hash_name;	/* the header or cookie */
+	size_t		 hash_name_len;
+	unsigned	 hash_factor;	/* bounded loads, in percent (125) */
+	uint64_t	 fail_timeout;	/* ms: first back-off; 0: never down */
+	uint8_t		 health;	/* enum px_health */
+	uint8_t		 on_down_close;	/* on-down=close */
+	const char	*health_path;	/* health=ws:PATH */
+	uint64_t	 health_interval;	/* ms */
+	uint32_t	 rr;		/* leastconn's tie-break cursor */
+	uint8_t		 send_proxy;	/* send-proxy=v2 */
+	char		*options;	/* the text after ';', split in place */
 };
 
 /* An --allow-origin: [SCHEME://]HOST[:PORT], HOST possibly "*.domain". */
@@ -85,7 +139,7 @@ struct px_config {
 	int		 nlisten;
 	struct px_route	 route[PX_MAX_ROUTES];
 	int		 nroute;
-	struct px_upstream upstream[PX_MAX_ROUTES];
+	struct px_upstream upstream[PX_MAX_UPSTREAMS];
 	int		 nupstream;
 	struct px_header header[PX_MAX_EXTRA_HEADERS];
 	int		 nheader;
@@ -140,8 +194,9 @@ extern struct px_config px_cfg;
 
 /*
  * Parse the command line into px_cfg, hand upstream names to the
- * resolver (dns.c) and bind the listeners.  Exits 0 for --help/--version, 64 for a bad flag (before
- * any socket is opened) and 71 when a listen address cannot be bound.
+ * resolver (dns.c) and bind the listeners.  Exits 0 for --help/--version,
+ * 64 for a bad flag (before any socket is opened) and 71 when a listen
+ * address cannot be bound.
  */
 void px_configure(int argc, char **argv);
 
@@ -150,12 +205,23 @@ void usage_error(const char *fmt, ...)
     __attribute__((noreturn, format(printf, 1, 2)));
 char *xstrndup(const char *s, size_t n);
 
+/* A duration or a whole number from flag's argument, in [min, max]:
+ * exit 64 naming the flag otherwise (wsproxy(1) DESCRIPTION). */
+uint64_t cfg_duration(const char *flag, const char *arg, uint64_t min,
+    uint64_t max);
+uint64_t cfg_number(const char *flag, const char *arg, uint64_t min,
+    uint64_t max);
+
 /*
  * One route (routes.c): requests under prefix go to uri, both from the
  * flag named flag (path_flag for the prefix), normalised as wsproxy(1)
- * ROUTING AND REWRITING says; a bad one is exit 64.
+ * REWRITING says; a bad one is exit 64.  The -u/-p form.
  */
 void add_route(const char *flag, const char *path_flag, const char *prefix,
     size_t prefix_len, const char *uri);
+
+/* A --route in the grammar of wsproxy(1) ROUTING; exit 64 naming the
+ * part that is wrong. */
+void route_parse(const char *flag, const char *text);
 
 #endif /* WSPROXY_CONFIG_H */

@@ -96,7 +96,7 @@ struct watch {
 	struct query	 q[2];		/* A, AAAA */
 };
 
-static struct watch watch[PX_MAX_ROUTES];
+static struct watch *watch;	/* one per name, from dns_init() */
 static int nwatch;
 static uint64_t ev_data;
 static int on_loop;		/* dns_start() called: ev_add the fds */
@@ -848,8 +848,8 @@ dns_reload(void)
 static void
 check_names(void)
 {
-	struct pollfd pfd[2 * PX_MAX_ROUTES];
-	unsigned slot[2 * PX_MAX_ROUTES];
+	struct pollfd pfd[2 * PX_MAX_UPSTREAMS];
+	unsigned slot[2 * PX_MAX_UPSTREAMS];
 	int i, k, n, busy;
 	uint64_t next;
 
@@ -923,6 +923,12 @@ dns_init(void)
 			    strerror(errno));
 		fclose(f);
 	}
+	watch = calloc((size_t)px_cfg.nupstream + 1, sizeof(*watch));
+	if (watch == NULL) {
+		fputs("wsproxy: out of memory\n", stderr);
+		exit(71);
+	}
+	nwatch = 0;
 	for (i = 0; i < px_cfg.nupstream; i++) {
 		if (literal(&px_cfg.upstream[i]) == 0)
 			continue;

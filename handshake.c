@@ -277,7 +277,7 @@ static void
 out_target(struct out *o, const struct hs_request *rq)
 {
 	const struct px_route *route = rq->route;
-	const struct px_upstream *r = route->upstream;
+	const struct px_upstream *r = hs_member(rq);
 	const struct target *t = &rq->target;
 	size_t n;
 
@@ -352,7 +352,7 @@ size_t
 hs_upstream_request(const struct hs_policy *pol, const struct hs_request *rq,
     const char *client_ip, int client_tls, char *buf, size_t cap)
 {
-	const struct px_upstream *up = rq->route->upstream;
+	const struct px_upstream *up = hs_member(rq);
 	const struct http_head *h = rq->head;
 	struct out o = { buf, 0, cap, 0 };
 	const struct http_header *x;
@@ -419,11 +419,68 @@ hs_upstream_request(const struct hs_policy *pol, const struct hs_request *rq,
 	return o.overflow ? 0 : o.len;
 }
 
+/*
+ * The request's host as routes compare it: no port, no trailing dot.
+ * An IPv6 literal never matches a route host (they are names or IPv4).
+ */
+static size_t
+route_host_of(const char *h, size_t n)
+{
+	const char *colon;
+
+	if (h == NULL || (n > 0 && h[0] == '['))
+		return 0;
+	colon = memchr(h, ':', n);
+	if (colon != NULL)
+		n = (size_t)(colon - h);
+	if (n > 0 && h[n - 1] == '.')
+		n--;
+	return n;
+}
+
+/* 2 for an exact host match, 1 for a wildcard one, 0 for none. */
+static int
+route_host_match(const struct px_route *r, const char *h, size_t n)
+{
+	const char *dot;
+
+	if (n == r->host_len && strncasecmp(h, r->host, n) == 0)
+		return r->host_wild ? 0 : 2;
+	if (!r->host_wild || n <= r->host_len + 1)
+		return 0;
+	/* "*.example.com": exactly one label before ".example.com". */
+	dot = memchr(h, '.', n);
+	if (dot == NULL || (size_t)(dot - h) != n - r->host_len - 1 ||
+	    dot == h)
+		return 0;
+	return strncasecmp(dot + 1, r->host, r->host_len) == 0 ? 1 : 0;
+}
+
+/* Does a line of header c's name carry exactly c's value? */
+static int
+route_cond_match(const struct http_head *h, const struct px_cond *c)
+{
+	size_t i;
+
+	for (i = 0; i < h->num_headers; i++) {
+		const struct http_header *x = &h->headers[i];
+
+		if (x->name_len == c->name_len &&
+		    strncasecmp(x->name, c->name, c->name_len) == 0 &&
+		    x->value_len == c->value_len &&
+		    memcmp(x->value, c->value, c->value_len) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 const struct px_route *
-hs_route_match(const struct hs_policy *pol, const char *path, size_t len)
+hs_route_match(const struct hs_policy *pol, const struct hs_request *rq,
+    const char *path, size_t len)
 {
 	const struct px_route *best = NULL;
-	int i;
+	size_t hn = route_host_of(rq->host, rq->host_len);
+	int i, j, host, best_host = 0;
 
 	for (i = 0; i < pol->nroute; i++) {
 		const struct px_route *r = &pol->route[i];
@@ -434,8 +491,26 @@ hs_route_match(const struct hs_policy *pol, const char *path, size_t len)
 		/* PATH matches PATH and PATH/..., never PATHX. */
 		if (len > r->prefix_len && path[r->prefix_len] != '/')
 			continue;
-		if (best == NULL || r->prefix_len > best->prefix_len)
+		host = 0;
+		if (r->host != NULL &&
+		    (host = route_host_match(r, rq->host, hn)) == 0)
+			continue;
+		for (j = 0; j < r->ncond; j++)
+			if (rq->head == NULL ||
+			    !route_cond_match(rq->head, &r->cond[j]))
+				break;
+		if (j < r->ncond)
+			continue;
+		/* The most specific wins (wsproxy(1) ROUTING): the host,
+		 * then the conditions, then the path; ties keep the order
+		 * of the command line. */
+		if (best == NULL || host > best_host ||
+		    (host == best_host && (r->ncond > best->ncond ||
+		    (r->ncond == best->ncond &&
+		    r->prefix_len > best->prefix_len)))) {
 			best = r;
+			best_host = host;
+		}
 	}
 	return best;
 }
@@ -453,11 +528,11 @@ route_target(const struct hs_policy *pol, struct hs_request *rq,
 	const struct px_route *route;
 	size_t slen;
 
-	route = hs_route_match(pol, t->path, t->path_len);
+	route = hs_route_match(pol, rq, t->path, t->path_len);
 	if (memchr(t->path, ';', t->path_len) != NULL ||
 	    memmem(t->path, t->path_len, "%3B", 3) != NULL) {
 		slen = target_strip_params(t->path, t->path_len, scratch);
-		if (hs_route_match(pol, scratch, slen) != route)
+		if (hs_route_match(pol, rq, scratch, slen) != route)
 			return *why = "';' in the path changes the route", 400;
 	}
 	if (route == NULL)
@@ -838,9 +913,8 @@ location_scheme(const char *v, size_t n, int *secure)
  */
 static void
 out_location(struct out *o, const struct http_header *x,
-    const struct px_route *route)
+    const struct px_route *route, const struct px_upstream *r)
 {
-	const struct px_upstream *r = route->upstream;
 	const char *v = x->value, *end = x->value + x->value_len, *a, *host,
 	    *port = NULL, *rest;
 	size_t slen, hlen, plen = 0, ulen;
@@ -909,7 +983,7 @@ as_is:
  */
 const char *
 hs_passthrough(const struct http_head *res, const struct px_route *r,
-    char *buf, size_t cap, size_t *len, uint64_t *body)
+    const struct px_upstream *up, char *buf, size_t cap, size_t *len, uint64_t *body)
 {
 	struct out o = { buf, 0, cap, 0 };
 	const struct http_header *x;
@@ -935,7 +1009,7 @@ hs_passthrough(const struct http_head *res, const struct px_route *r,
 		    named_by_connection(res, x))
 			continue;
 		if (name_is(x, "Location"))
-			out_location(&o, x, r);
+			out_location(&o, x, r, up);
 		else
 			out_header(&o, x->name, x->name_len, x->value,
 			    x->value_len);

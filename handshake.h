@@ -30,26 +30,36 @@ struct hs_policy {
 /* A request the handshake accepted: its normalised target and route. */
 struct hs_request {
 	const struct http_head *head;
-	struct target	 target;	/* wsproxy(1) ROUTING AND REWRITING */
+	struct target	 target;	/* wsproxy(1) REWRITING */
 	const char	*host;		/* the target's authority, else Host;
 					 * NULL when neither (HTTP/1.0) */
 	size_t		 host_len;
 	const struct px_route *route;
+	const struct px_upstream *upstream;	/* the pool member chosen;
+					 * NULL: the route's first */
 	const char	*id;		/* X-Request-Id: the client's when it is
 					 * a safe token (hs_check_request), else
 					 * the caller's own */
 	size_t		 id_len;
 };
 
+/* The pool member rq goes to. */
+static inline const struct px_upstream *
+hs_member(const struct hs_request *rq)
+{
+	return rq->upstream != NULL ? rq->upstream : rq->route->upstream;
+}
+
 /* Longest X-Request-Id kept from a client (wsproxy(1) LOGGING). */
 #define HS_MAX_ID 64
 
 /*
- * The route whose prefix matches the normalised path[0..len) longest
- * (PATH matches PATH and PATH/..., never PATHX), or NULL.
+ * The route for rq (its head and host) and the normalised path[0..len)
+ * (PATH matches PATH and PATH/..., never PATHX), or NULL: the most
+ * specific as wsproxy(1) ROUTING says.
  */
 const struct px_route *hs_route_match(const struct hs_policy *pol,
-    const char *path, size_t len);
+    const struct hs_request *rq, const char *path, size_t len);
 
 /*
  * An Origin (RFC 6454: SCHEME://HOST[:PORT]) or an --allow-origin entry
@@ -101,7 +111,7 @@ size_t hs_client_101(const struct http_head *res, char *buf, size_t cap);
  * (ambiguous framing, wsproxy(1) HANDSHAKE).
  */
 const char *hs_passthrough(const struct http_head *res,
-    const struct px_route *r, char *buf, size_t cap, size_t *len,
+    const struct px_route *r, const struct px_upstream *up, char *buf, size_t cap, size_t *len,
     uint64_t *body);
 
 /*

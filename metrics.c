@@ -184,6 +184,12 @@ met_upstream_error(const struct pair *p, enum met_reason reason)
 	px_count.route[p->route].errors[reason]++;
 }
 
+void
+met_member_failed(const struct pair *p, enum met_reason reason)
+{
+	px_count.member_failures[pair_member(p) - px_cfg.upstream][reason]++;
+}
+
 /* ------------------------------------------------------------------ */
 /* Rendering                                                           */
 /* ------------------------------------------------------------------ */
@@ -191,6 +197,12 @@ met_upstream_error(const struct pair *p, enum met_reason reason)
 /* What is rendered: the sum of every process's counters. */
 static struct px_counters sum;
 static const struct px_counters *cur = &sum;
+
+static uint64_t
+met_now_ms(void)
+{
+	return clock_us() / 1000;
+}
 
 static void
 add_up(void)
@@ -246,11 +258,12 @@ family(struct text *t, const char *name, const char *type, const char *help)
 	add(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-/* A route's label value: its prefix ("/" for the root). */
+/* A route's label value: [HOST]PATH[...] as wsproxy(1) ROUTING spells
+ * it ("/" for the root). */
 static const char *
 route_label(int i)
 {
-	return px_cfg.route[i].prefix_len ? px_cfg.route[i].prefix : "/";
+	return px_cfg.route[i].label;
 }
 
 static void
@@ -363,6 +376,34 @@ render_upstreams(struct text *t)
 				    "reason=\"%s\"} %llu\n", route_label(i),
 				    reasons[r], (unsigned long long)
 				    cur->route[i].errors[r]);
+	family(t, "wsproxy_upstream_failures_total", "counter",
+	    "Tries at a pool member that failed before any answer, by"
+	    " reason.");
+	for (i = 0; i < px_cfg.nupstream; i++)
+		for (r = 1; r < MET_REASONS; r++)
+			if (cur->member_failures[i][r] != 0)
+				add(t, "wsproxy_upstream_failures_total{route="
+				    "\"%s\",upstream=\"%s\",reason=\"%s\"} %llu\n",
+				    px_cfg.upstream[i].route->label,
+				    px_cfg.upstream[i].uri, reasons[r],
+				    (unsigned long long)
+				    cur->member_failures[i][r]);
+	family(t, "wsproxy_upstream_up", "gauge",
+	    "1 while a pool member takes new pairs: not in a failure"
+	    " back-off and not failing its health checks.");
+	for (i = 0; i < px_cfg.nupstream; i++)
+		add(t, "wsproxy_upstream_up{route=\"%s\",upstream=\"%s\"} %d\n",
+		    px_cfg.upstream[i].route->label, px_cfg.upstream[i].uri,
+		    !px_cfg.upstream[i].probe_down &&
+		    px_cfg.upstream[i].naddr > 0 &&
+		    px_cfg.upstream[i].down_until <= met_now_ms());
+	family(t, "wsproxy_upstream_open_pairs", "gauge",
+	    "Pairs each pool member holds, from its connect on.");
+	for (i = 0; i < px_cfg.nupstream; i++)
+		add(t, "wsproxy_upstream_open_pairs{route=\"%s\",upstream="
+		    "\"%s\"} %llu\n", px_cfg.upstream[i].route->label,
+		    px_cfg.upstream[i].uri,
+		    (unsigned long long)cur->member_open[i]);
 }
 
 static void

@@ -18,6 +18,7 @@
 
 #define MET_STATES 9		/* enum pair_state, PAIR_FREE to PAIR_LINGER */
 #define MET_ROUTES 64		/* PX_MAX_ROUTES */
+#define MET_UPSTREAMS 128	/* PX_MAX_UPSTREAMS */
 #define MET_STATUS 18		/* status buckets, see metrics.c */
 #define MET_CODES 17		/* close code buckets: 1000..1015, other */
 #define MET_BUCKETS 15		/* histogram buckets, +Inf included */
@@ -67,6 +68,9 @@ struct px_counters {
 	uint64_t	 accept_paused;
 	uint64_t	 handshakes_unrouted[MET_STATUS];
 	struct met_route route[MET_ROUTES];
+	/* pool members, by index in px_cfg.upstream */
+	uint64_t	 member_failures[MET_UPSTREAMS][MET_REASONS];
+	uint64_t	 member_open[MET_UPSTREAMS];	/* gauge */
 };
 
 /*
@@ -96,6 +100,9 @@ void met_close(struct pair *p);
 
 /* An upstream failed the pair before its 101, for reason. */
 void met_upstream_error(const struct pair *p, enum met_reason reason);
+
+/* A try at p's pool member failed for reason (wsproxy(1) UPSTREAMS). */
+void met_member_failed(const struct pair *p, enum met_reason reason);
 
 /* The bucket of an HTTP status for wsproxy_handshakes_total. */
 unsigned met_status(unsigned status);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <netinet/in.h>
 
+#include "config.h"
 #include "io.h"
 #include "metrics.h"
 #include "ws.h"
@@ -23,6 +24,7 @@ enum timer_kind {
 	TIMER_NONE,
 	TIMER_REQUEST,		/* --request-timeout */
 	TIMER_CONNECT,		/* --connect-timeout */
+	TIMER_TRY,		/* half of it: one try in a pool */
 	TIMER_UPGRADE,		/* --upgrade-timeout */
 	TIMER_IDLE,		/* --idle-timeout, when not 0 */
 	TIMER_CLOSE,		/* --close-timeout: close handshake */
@@ -204,6 +206,9 @@ struct pair {
 	uint8_t		 state;		/* enum pair_state */
 	uint8_t		 route;
 	uint8_t		 addr;		/* which upstream address is being tried */
+	uint8_t		 member;	/* which member of the route's pool */
+	uint8_t		 member_open;	/* counted in that member's open pairs */
+	uint16_t	 tried;		/* pool members tried, bit by index */
 	uint8_t		 listener;
 	uint8_t		 closed_by;	/* enum closed_by */
 	uint8_t		 request_sent;	/* PAIR_UPGRADE: reading the response */
@@ -237,6 +242,13 @@ flow_sealed(const struct flow *f)
 }
 
 /* The ends of a pair, and their I/O through the transport seam. */
+/* The pool member the pair is trying, or holds (wsproxy(1) UPSTREAMS). */
+static inline struct px_upstream *
+pair_member(const struct pair *p)
+{
+	return &px_cfg.route[p->route].upstream[p->member];
+}
+
 static inline struct end *
 peer_of(struct pair *p, const struct end *e)
 {
@@ -425,6 +437,14 @@ int upgrade_init(void);
  * can do now and move the pair on. */
 void request_run(struct pair *p);	/* PAIR_REQUEST */
 void connect_run(struct pair *p);	/* PAIR_CONNECT */
+/* A try's time is up: the next pool member, or 504 (wsproxy(1) UPSTREAMS). */
+void connect_timed_out(struct pair *p);
+/* Close the open pairs of pool member u with 1001 (on-down=close). */
+void pair_close_member(const struct px_upstream *u);
+/* A new try in the same state: the state's timer starts over. */
+void pair_timer_restart(struct pair *p);
+/* The pair no longer counts in its member's open pairs. */
+void pair_member_release(struct pair *p);
 void upgrade_run(struct pair *p);	/* PAIR_UPGRADE */
 void response_run(struct pair *p);	/* PAIR_RESPONSE */
 void reject_run(struct pair *p);	/* PAIR_REJECT */

@@ -90,6 +90,15 @@ pairlog_request(struct pair *p, const struct http_head *h,
 }
 
 void
+pairlog_id(const struct pair *p, struct hs_request *rq)
+{
+	const struct note *n = &notes[pair_index(p)];
+
+	rq->id = n->id;
+	rq->id_len = n->id_len;
+}
+
+void
 pairlog_upstream(struct pair *p, const struct sockaddr *sa, size_t len)
 {
 	struct note *n = &notes[pair_index(p)];
@@ -147,7 +156,7 @@ upstream_keys(const struct pair *p, char *out, size_t cap)
 		(void)sock_addr_text((const struct sockaddr *)&n->up, addr,
 		    sizeof(addr));
 	snprintf(out, cap, " route=%s upstream=%s upstream_addr=%s",
-	    r->prefix_len ? r->prefix : "/", r->upstream->uri,
+	    r->label, r->upstream[p->member < r->nupstream ? p->member : 0].uri,
 	    n->has_up ? addr : "-");
 }
 

@@ -15,6 +15,9 @@ struct hs_request;
 /* Start-up: a note for each of n slab slots. */
 int pairlog_init(uint32_t n);
 
+/* The id pairlog_request() kept for p, into rq (a retry's request). */
+void pairlog_id(const struct pair *p, struct hs_request *rq);
+
 /* The request of p was parsed: keep its Host, path and id for the log;
  * without a safe X-Request-Id from the client, rq->id is made here. */
 void pairlog_request(struct pair *p, const struct http_head *h,

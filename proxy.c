@@ -34,6 +34,7 @@
 #include "proxy.h"
 #include "admin.h"
 #include "dns.h"
+#include "health.h"
 #include "life.h"
 #include "iplimit.h"
 #include "pairlog.h"
@@ -174,11 +175,14 @@ pair_touch(struct pair *p)
 static int
 timer_next_ms(void)
 {
-	uint64_t first = ping_next(), a = admin_next(), d = dns_next();
+	uint64_t first = ping_next(), a = admin_next(), h = health_next();
+	uint64_t d = dns_next();
 	int k;
 
 	if (a < first)
 		first = a;
+	if (h < first)
+		first = h;
 	if (d < first)
 		first = d;
 	for (k = 1; k < TIMER_KINDS; k++)
@@ -394,6 +398,7 @@ pair_close(struct pair *p, const char *why)
 	ping_stop(p);
 	if (p->counted)
 		pairs_counted--;
+	pair_member_release(p);
 	met_close(p);
 	if (px_run == RUN_DRAINING)
 		life_pair_closed(p->status == 101, why == NULL);
@@ -439,9 +444,38 @@ pair_set_state(struct pair *p, enum pair_state s)
 	if (p->state == PAIR_OPEN)
 		ping_stop(p);
 	p->state = (uint8_t)s;
-	timer_set(p, (enum timer_kind)timer_of[s]);
+	/* In a pool each try has half of --connect-timeout, so that a
+	 * blackholed member leaves time for the next (wsproxy(1)
+	 * UPSTREAMS). */
+	timer_set(p, s == PAIR_CONNECT && cfg.route[p->route].nupstream > 1 ?
+	    TIMER_TRY : (enum timer_kind)timer_of[s]);
 	if (s == PAIR_OPEN)
 		ping_start(p);
+}
+
+/* health.c: a member probed down with on-down=close closes its open
+ * pairs with 1001, at their next message boundary like a drain. */
+void
+pair_close_member(const struct px_upstream *u)
+{
+	uint32_t i;
+
+	for (i = 0; i < slab_size; i++) {
+		struct pair *p = &slab[i];
+
+		if (p->state != PAIR_FREE && p->member_open &&
+		    pair_member(p) == u) {
+			if (p->state == PAIR_OPEN)
+				relay_drain(p, WS_CLOSE_GOING_AWAY, 0);
+		}
+	}
+}
+
+/* A new try in the same state: its timer starts over. */
+void
+pair_timer_restart(struct pair *p)
+{
+	timer_set(p, (enum timer_kind)p->timer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -460,9 +494,8 @@ timer_fire(struct pair *p)
 			pair_reject(p, 408, 0, "request timeout");
 		break;
 	case TIMER_CONNECT:
-		met_upstream_error(p, MET_ERR_TIMEOUT);
-		pair_reject(p, 504, 0, p->upstream.tls != NULL ?
-		    "upstream TLS handshake timeout" : "upstream connect timeout");
+	case TIMER_TRY:
+		connect_timed_out(p);
 		break;
 	case TIMER_UPGRADE:
 		met_upstream_error(p, MET_ERR_TIMEOUT);
@@ -672,7 +705,10 @@ dispatch(const struct ev_event *ev)
 			admin_accept();
 			break;
 		default:
-			if ((ev->data & 0xff00) == ADMIN_TAG_CONN)
+			if ((ev->data & 0xff00) == HEALTH_TAG)
+				health_event((unsigned)(ev->data & 0xff),
+				    ev->flags, now_ms);
+			else if ((ev->data & 0xff00) == ADMIN_TAG_CONN)
 				admin_event((unsigned)(ev->data & 0xff));
 			else if ((ev->data & 0xff00) == DNS_TAG)
 				dns_event((unsigned)(ev->data & 0xff));
@@ -729,6 +765,7 @@ loop_once(int max_wait_ms)
 	timers_run();
 	ping_run();
 	admin_tick();
+	health_tick(now_ms);
 	dns_tick();
 	if (accept_paused && accept_retry_at <= now_ms) {
 		accept_paused = 0;
@@ -785,6 +822,7 @@ px_start(void)
 
 	timer_ms[TIMER_REQUEST] = cfg.request_timeout;
 	timer_ms[TIMER_CONNECT] = cfg.connect_timeout;
+	timer_ms[TIMER_TRY] = cfg.connect_timeout / 2;
 	timer_ms[TIMER_UPGRADE] = cfg.upgrade_timeout;
 	timer_ms[TIMER_IDLE] = cfg.idle_timeout;
 	timer_ms[TIMER_CLOSE] = cfg.close_timeout;
@@ -812,11 +850,16 @@ px_start(void)
 			ll += (size_t)snprintf(listens + ll, sizeof(listens) - ll,
 			    "%s%s", i ? "," : "", cfg.listen[i].text);
 	}
-	for (i = 0; i < cfg.nroute; i++)
-		if (rl < sizeof(routes))
+	for (i = 0; i < cfg.nroute; i++) {
+		int j;
+
+		for (j = 0; j < cfg.route[i].nupstream && rl < sizeof(routes);
+		    j++)
 			rl += (size_t)snprintf(routes + rl, sizeof(routes) - rl,
-			    "%s%s=%s", i ? "," : "", cfg.route[i].prefix_len ?
-			    cfg.route[i].prefix : "/", cfg.route[i].upstream->uri);
+			    "%s%s%s%s", j ? "|" : i ? "," : "",
+			    j ? "" : cfg.route[i].label, j ? "" : "=",
+			    cfg.route[i].upstream[j].uri);
+	}
 	px_log(PX_LOG_INFO, "event=start version=%s tls=%s listen=%s routes=%s"
 	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
 	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
@@ -826,6 +869,7 @@ px_start(void)
 		fprintf(stderr, "wsproxy: --admin: %s\n", strerror(errno));
 		exit(71);
 	}
+	health_init(DATA_LISTENER | HEALTH_TAG, now_ms);
 	dns_start(DATA_LISTENER | DNS_TAG);
 	px_run = RUN_ACCEPTING;
 	life_start(DATA_LISTENER | LIFE_TAG_SIGNAL);

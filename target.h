@@ -1,7 +1,7 @@
 /*
  * target.h - request targets (target.c): the normalised path that
  * routing and the upstream both see, the upstream's query, host syntax.
- * The rules are wsproxy(1) ROUTING AND REWRITING and SECURITY.
+ * The rules are wsproxy(1) REWRITING and SECURITY.
  */
 #ifndef WSPROXY_TARGET_H
 #define WSPROXY_TARGET_H

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "balance.h"
 #include "config.h"
 #include "handshake.h"
 #include "io.h"
@@ -130,6 +131,8 @@ replace_head(struct flow *f, size_t head_len, const char *new, size_t len)
 /* ------------------------------------------------------------------ */
 
 static void connect_start(struct pair *);
+static void try_member(struct pair *, const struct http_head *,
+    struct hs_request *, unsigned);
 
 /*
  * Read more of a head from e (the client's request, the upstream's
@@ -189,11 +192,8 @@ request_run(struct pair *p)
 	struct http_head h;
 	struct hs_request rq;
 	const char *why = NULL;
-	char ip[INET6_ADDRSTRLEN];
 	unsigned status;
 	int n, version;
-	uint8_t *buf;
-	size_t len;
 
 	if (!request_head(p))
 		return;
@@ -210,6 +210,7 @@ request_run(struct pair *p)
 	    target_scratch_len, &rq, &version, &why);
 	p->route = (uint8_t)(rq.route ? rq.route - cfg.route : 0);
 	p->routed = rq.route != NULL;
+	p->member = 0;		/* the log names the first until one is tried */
 	pairlog_request(p, &h, &rq);
 	if (status != 0) {
 		pair_reject(p, status, version, why);
@@ -221,6 +222,144 @@ request_run(struct pair *p)
 	}
 	p->head_len = (uint32_t)n;
 	f->scan = 0;
+	p->tried = 0;
+	try_member(p, &h, &rq, 502);
+}
+
+/* ------------------------------------------------------------------ */
+/* PAIR_CONNECT: a pool member, every resolved address in turn          */
+/* ------------------------------------------------------------------ */
+
+static void tls_connect_run(struct pair *);
+
+/* The hash(...) key of the request (wsproxy(1) UPSTREAMS): 1 with *key
+ * set, or 0 when the request has none (round robin then). */
+static int
+balance_key(const struct pair *p, const struct px_route *r,
+    const struct http_head *h, uint64_t *key)
+{
+	size_t i;
+
+	if (r->balance != BAL_HASH)
+		return 0;
+	if (r->hash_key == KEY_IP) {
+		const struct sockaddr_in *v4 = (const void *)&p->peer;
+
+		if (p->peer.sin6_family == AF_INET)
+			*key = bal_hash(&v4->sin_addr, 4, 0);
+		else if (p->peer.sin6_family == AF_INET6)
+			*key = bal_hash(&p->peer.sin6_addr, 16, 0);
+		else
+			return 0;
+		return 1;
+	}
+	for (i = 0; i < h->num_headers; i++) {
+		const struct http_header *x = &h->headers[i];
+		const char *v = x->value, *end = v + x->value_len, *c;
+
+		if (r->hash_key == KEY_HEADER) {
+			if (x->name_len == r->hash_name_len &&
+			    strncasecmp(x->name, r->hash_name,
+			    r->hash_name_len) == 0) {
+				*key = bal_hash(v, x->value_len, 0);
+				return 1;
+			}
+			continue;
+		}
+		if (x->name_len != 6 || strncasecmp(x->name, "Cookie", 6) != 0)
+			continue;
+		/* Cookie: a=1; b=2 (RFC 6265 5.4) */
+		for (; v < end; v = c + 1) {
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			c = memchr(v, ';', (size_t)(end - v));
+			if (c == NULL)
+				c = end;
+			if ((size_t)(c - v) > r->hash_name_len &&
+			    v[r->hash_name_len] == '=' &&
+			    memcmp(v, r->hash_name, r->hash_name_len) == 0) {
+				v += r->hash_name_len + 1;
+				*key = bal_hash(v, (size_t)(c - v), 0);
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+void
+pair_member_release(struct pair *p)
+{
+	if (p->member_open) {
+		pair_member(p)->open--;
+		px_count.member_open[pair_member(p) - cfg.upstream]--;
+		p->member_open = 0;
+	}
+}
+
+/* Every member failed: one line naming each one's reason, and a 502. */
+static void
+pool_exhausted(struct pair *p, unsigned status, const char *why)
+{
+	const struct px_route *r = &cfg.route[p->route];
+	char list[1024];
+	size_t n = 0;
+	int i;
+
+	if (r->nupstream == 1) {
+		pair_reject(p, status, 0, why);
+		return;
+	}
+	list[0] = '\0';
+	for (i = 0; i < r->nupstream && n < sizeof(list); i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s: %s",
+		    i ? "; " : "", r->upstream[i].uri,
+		    r->upstream[i].probe_down ? "health check failed" :
+		    bal_addrs(&r->upstream[i]) == 0 ?
+		    "upstream name not resolved" : r->upstream[i].fail_why ?
+		    r->upstream[i].fail_why : "not tried");
+	px_log(PX_LOG_WARN, "event=pool_failed route=%s status=%u"
+	    " upstreams=\"%s\"", r->label, status, list);
+	pair_reject(p, status, 0, status == 504 ?
+	    "every upstream timed out or failed" : "every upstream failed");
+}
+
+/*
+ * The next try: a member of the pool not tried yet for this request
+ * (balance.c), the upgrade request built for it into upstream.out, and
+ * its connect.  h and rq are the client's parsed request; when no
+ * member is left after a failed try, the client gets last_status.
+ */
+static void
+try_member(struct pair *p, const struct http_head *h, struct hs_request *rq,
+    unsigned last_status)
+{
+	struct px_route *r = &cfg.route[p->route];
+	char ip[INET6_ADDRSTRLEN];
+	uint64_t key = 0;
+	int m, have_key;
+	uint8_t *buf;
+	size_t len;
+
+	have_key = balance_key(p, r, h, &key);
+	m = bal_pick(r, p->tried, have_key, key, px_now());
+	if (m < 0) {
+		if (r->nupstream == 1 || p->tried == 0) {
+			met_upstream_error(p, MET_ERR_UNRESOLVED);
+			pool_exhausted(p, 502, r->nupstream == 1 &&
+			    !r->upstream[0].probe_down ?
+			    "upstream name not resolved" :
+			    "no upstream is up");
+		} else
+			pool_exhausted(p, last_status, "every upstream failed");
+		return;
+	}
+	p->member = (uint8_t)m;
+	p->addr = 0;
+	p->member_open = 1;
+	r->upstream[m].open++;
+	px_count.member_open[&r->upstream[m] - cfg.upstream]++;
+	rq->upstream = &r->upstream[m];
 	/* The upgrade request is built now, while the head is parsed, so
 	 * it need not be parsed again; it waits in the upstream's output. */
 	if ((buf = output_buf(&p->upstream)) == NULL) {
@@ -228,26 +367,77 @@ request_run(struct pair *p)
 		return;
 	}
 	(void)sock_ip_text((const struct sockaddr *)&p->peer, ip, sizeof(ip));
-	len = hs_upstream_request(&policy, &rq, ip,
+	len = hs_upstream_request(&policy, rq, ip,
 	    cfg.listen[p->listener].tls, (char *)buf, cfg.buf_size);
 	if (len == 0) {
 		pair_reject(p, 431, 0, "request head too large for upstream");
 		return;
 	}
+	p->upstream.out.start = 0;
 	p->upstream.out.end = (uint32_t)len;
 	connect_start(p);
 }
 
-/* ------------------------------------------------------------------ */
-/* PAIR_CONNECT: TCP to the upstream, every resolved address in turn    */
-/* ------------------------------------------------------------------ */
+/*
+ * The try at the pair's member failed before any HTTP answer: the
+ * member sits out its back-off and the next one is tried, while
+ * --connect-timeout lasts (wsproxy(1) UPSTREAMS).  Otherwise the client
+ * gets status and why, or a 502 naming every member's reason.
+ */
+static void
+try_failed(struct pair *p, enum met_reason reason, unsigned status,
+    const char *why)
+{
+	const struct px_route *r = &cfg.route[p->route];
+	struct end *u = &p->upstream;
+	struct hs_request rq;
+	struct http_head h;
+	const char *ignored;
+	int version, n;
 
-static void tls_connect_run(struct pair *);
+	met_upstream_error(p, reason);
+	met_member_failed(p, reason);
+	bal_failed(pair_member(p), why, px_now());
+	pair_member_release(p);
+	p->tried = (uint16_t)(p->tried | (1U << p->member));
+	if (r->nupstream == 1 || reason == MET_ERR_NO_FD) {
+		pair_reject(p, status, 0, why);
+		return;
+	}
+	px_log(PX_LOG_INFO, "event=upstream_failed route=%s upstream=%s"
+	    " error=\"%s\"", r->label, pair_member(p)->uri, why);
+	if (px_now() >= p->mark_us / 1000 + cfg.connect_timeout) {
+		pool_exhausted(p, status, why);
+		return;
+	}
+	end_close(u);
+	u->dead = 0;
+	u->readable = u->writable = u->hup = 0;
+	/* The client's head is still in client.in: parsed again, it gives
+	 * the same route and target for the next member. */
+	n = http_parse_request((const char *)p->client.in.buf, p->head_len, &h);
+	if (n <= 0 || hs_check_request(&policy, &h, target_scratch,
+	    target_scratch_len, &rq, &version, &ignored) != 0) {
+		pair_reject(p, 502, 0, "internal: the request no longer parses");
+		return;
+	}
+	pairlog_id(p, &rq);
+	try_member(p, &h, &rq, status);
+	if (p->state == PAIR_CONNECT)
+		pair_timer_restart(p);
+}
+
+void
+connect_timed_out(struct pair *p)
+{
+	try_failed(p, MET_ERR_TIMEOUT, 504, p->upstream.tls != NULL ?
+	    "upstream TLS handshake timeout" : "upstream connect timeout");
+}
 
 static void
 connect_start(struct pair *p)
 {
-	const struct px_upstream *r = cfg.route[p->route].upstream;
+	const struct px_upstream *r = pair_member(p);
 	struct end *u = &p->upstream;
 	int fd;
 
@@ -289,11 +479,14 @@ connect_start(struct pair *p)
 		return;
 	}
 	if (r->naddr == 0)
-		upstream_fail(p, MET_ERR_UNRESOLVED, 502,
+		try_failed(p, MET_ERR_UNRESOLVED, 502,
 		    "upstream name not resolved");
+	else if (r->route->nupstream > 1 && u->err != 0)
+		/* The member's own reason for the pool's 502 and log:
+		 * strerror()'s text for a known errno is static. */
+		try_failed(p, MET_ERR_REFUSED, 502, strerror(u->err));
 	else
-		upstream_fail(p, MET_ERR_REFUSED, 502,
-		    "upstream connect failed");
+		try_failed(p, MET_ERR_REFUSED, 502, "upstream connect failed");
 }
 
 void
@@ -333,20 +526,19 @@ connect_run(struct pair *p)
 	if (err != 0) {
 		u->err = (uint8_t)(err < 256 ? err : EIO);
 		px_log(PX_LOG_DEBUG, "event=connect_failed upstream=%s"
-		    " error=\"%s\"", cfg.route[p->route].upstream->uri,
-		    strerror(err));
+		    " error=\"%s\"", pair_member(p)->uri, strerror(err));
 		px_fd_close(u->fd);
 		u->fd = -1;
 		p->addr++;
 		connect_start(p);
 		return;
 	}
-	if (cfg.route[p->route].upstream->tls) {
+	if (pair_member(p)->tls) {
 		/* wss://: the TLS handshake is part of PAIR_CONNECT, under
 		 * --connect-timeout. */
-		u->tls = tls_client_new(u->fd, cfg.route[p->route].upstream);
+		u->tls = tls_client_new(u->fd, pair_member(p));
 		if (u->tls == NULL) {
-			upstream_fail(p, MET_ERR_TLS, 502,
+			try_failed(p, MET_ERR_TLS, 502,
 			    "TLS: cannot start a session");
 			return;
 		}
@@ -379,9 +571,9 @@ tls_connect_run(struct pair *p)
 		if (why == NULL)
 			why = "TLS: handshake failed";
 		px_log(PX_LOG_WARN, "event=tls_error side=upstream upstream=%s"
-		    " error=\"%s\" %s", cfg.route[p->route].upstream->uri, why,
+		    " error=\"%s\" %s", pair_member(p)->uri, why,
 		    detail);
-		upstream_fail(p, MET_ERR_TLS, 502, why);
+		try_failed(p, MET_ERR_TLS, 502, why);
 		return;
 	}
 	u->readable = u->writable = 1;
@@ -487,7 +679,8 @@ response_start(struct pair *p, const struct http_head *res, size_t head_len)
 	size_t n, body;
 	const char *why;
 
-	why = hs_passthrough(res, &cfg.route[p->route], head_out,
+	bal_succeeded(pair_member(p));
+	why = hs_passthrough(res, &cfg.route[p->route], pair_member(p), head_out,
 	    sizeof(head_out), &n, &p->body_left);
 	if (why != NULL) {
 		upstream_fail(p, MET_ERR_BAD_RESPONSE, 502, why);
@@ -609,6 +802,7 @@ open_start(struct pair *p, const struct http_head *req,
 	int deflate;
 	size_t n;
 
+	bal_succeeded(pair_member(p));
 	why = hs_check_response(&policy, req, res, &deflate);
 	if (why != NULL) {
 		upstream_fail(p, MET_ERR_BAD_RESPONSE, 502, why);

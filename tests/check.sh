@@ -40,6 +40,8 @@ step unit-handshake build/test_handshake
 step unit-handshake-asan build/test_handshake-asan
 step unit-iplimit build/test_iplimit
 step unit-iplimit-asan build/test_iplimit-asan
+step unit-balance build/test_balance
+step unit-balance-asan build/test_balance-asan
 step unit-dns build/test_dns
 step unit-dns-asan build/test_dns-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \

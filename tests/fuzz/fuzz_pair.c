@@ -232,10 +232,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
-	static char upstream[64];
+	static char upstream[128];
 	char *args[] = {
-		"wsproxy", "-q", "--listen", "127.0.0.1:0", "--upstream",
-		upstream, "--path", "/ws", "--max-conns", "2",
+		"wsproxy", "-q", "--listen", "127.0.0.1:0", "--route",
+		upstream, "--max-conns", "2",
 		"--max-message", "100000", "--ping-interval", "1000",
 		"--ping-timeout", "1000", NULL
 	};
@@ -257,8 +257,11 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		perror("fuzz_pair: upstream listener");
 		exit(1);
 	}
-	snprintf(upstream, sizeof(upstream), "ws://127.0.0.1:%u/up",
-	    (unsigned)ntohs(sa.sin_port));
+	/* A pool whose first member refuses and is never taken out
+	 * (fail-timeout=0): every other handshake fails over to the
+	 * harness's upstream, so the failover path is fuzzed too. */
+	snprintf(upstream, sizeof(upstream), "/ws=ws://127.0.0.1:1/up,"
+	    "ws://127.0.0.1:%u/up;fail-timeout=0", (unsigned)ntohs(sa.sin_port));
 
 	/* proxy.c main(): configure, then the same start-up function */
 	optind = 1;
@@ -781,6 +784,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_invariants();
 	FZ_CHECK(slab_nfree == slab_size);
 	FZ_CHECK(pairs_counted == 0);
+	for (k = 0; k < px_cfg.nupstream; k++)	/* every member's pairs */
+		FZ_CHECK(px_cfg.upstream[k].open == 0 &&
+		    px_count.member_open[k] == 0);
 	FZ_CHECK(buffers_in_use() == 0);
 	FZ_CHECK(!accept_paused);
 	for (k = 1; k < TIMER_KINDS; k++)

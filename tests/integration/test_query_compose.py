@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""wsproxy(1) ROUTING AND REWRITING: the upstream URI's query parameters
+"""wsproxy(1) REWRITING: the upstream URI's query parameters
 cannot be shadowed or replaced by the client's.
 
 The operator's parameters go first, and every client parameter of the

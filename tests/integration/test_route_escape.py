@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""wsproxy(1) ROUTING AND REWRITING, SECURITY: a client reaches only the
+"""wsproxy(1) REWRITING, SECURITY: a client reaches only the
 route it matched, or gets 400, however it spells its path.
 
 Two routes, each to its own upstream stand-in with a path of its own:

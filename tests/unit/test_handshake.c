@@ -447,7 +447,7 @@ test_passthrough(void)
 		}
 		n = 0;
 		body = 7;
-		why = hs_passthrough(&r, &routes[0], out, sizeof(out) - 1, &n,
+		why = hs_passthrough(&r, &routes[0], routes[0].upstream, out, sizeof(out) - 1, &n,
 		    &body);
 		if (v->why != NULL) {
 			check(why != NULL && strstr(why, v->why) != NULL,
