@@ -23,7 +23,7 @@ LDLIBS  ?=
 EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
 SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
-    target.c ws.c proxyproto.c \
+    target.c ws.c proxyproto.c ppconn.c \
     tls.c tls_load.c tls_x509.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \

@@ -181,6 +181,25 @@ parse_uri(const char *flag, const char *uri, struct px_upstream *r)
 		normalise_uri_target(flag, uri, rest, r);
 }
 
+/*
+ * A route's ";OPTION" after its URI, cut off uri: only "send-proxy=v2"
+ * so far (wsproxy(1) CLIENT IDENTITY).  The URI without them, which
+ * the route keeps.
+ */
+static const char *
+route_options(const char *flag, const char *uri, struct px_route *r)
+{
+	const char *semi = strchr(uri, ';');
+
+	if (semi == NULL)
+		return uri;
+	if (strcmp(semi + 1, "send-proxy=v2") != 0)
+		usage_error("%s: '%s': unknown route option '%s'", flag, uri,
+		    semi + 1);
+	r->send_proxy = 1;
+	return xstrndup(uri, (size_t)(semi - uri));
+}
+
 void
 add_route(const char *flag, const char *path_flag, const char *prefix,
     size_t prefix_len, const char *uri)
@@ -198,6 +217,7 @@ add_route(const char *flag, const char *path_flag, const char *prefix,
 			usage_error("%s: path '%s' is routed twice", flag,
 			    r->prefix_len ? r->prefix : "/");
 	r->upstream = &px_cfg.upstream[px_cfg.nupstream++];
+	uri = route_options(flag, uri, r);
 	parse_uri(flag, uri, r->upstream);
 	px_cfg.nroute++;
 }
