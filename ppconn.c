@@ -68,6 +68,28 @@ proxy_done(struct pair *p, const struct pp_header *h)
 	request_run(p);
 }
 
+/*
+ * Look at what e has sent without taking it: bytes (> 0), PX_IO_AGAIN,
+ * PX_IO_CLOSED or PX_IO_ERROR (kept as e's error).
+ */
+static ssize_t
+end_peek(struct end *e, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = recv(e->fd, buf, len, MSG_PEEK);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		return n;
+	if (n == 0)
+		return PX_IO_CLOSED;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		return PX_IO_AGAIN;
+	end_errno(e);
+	return PX_IO_ERROR;
+}
+
 void
 proxy_run(struct pair *p)
 {
@@ -79,16 +101,12 @@ proxy_run(struct pair *p)
 
 	if (!c->readable && !c->hup)
 		return;
-	do
-		n = recv(c->fd, buf, sizeof(buf), MSG_PEEK);
-	while (n < 0 && errno == EINTR);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+	n = end_peek(c, buf, sizeof(buf));
+	if (n == PX_IO_AGAIN) {
 		c->readable = 0;
 		return;
 	}
-	if (n <= 0) {
-		if (n < 0)
-			end_errno(c);
+	if (n < 0) {
 		pair_close(p, "client closed before its PROXY header");
 		return;
 	}
@@ -103,13 +121,13 @@ proxy_run(struct pair *p)
 		 * unless the client is gone. */
 		c->readable = 0;
 		if (c->hup)
-			pair_close(p, "client closed in its PROXY header");
+			pair_close(p, "client closed before its PROXY header");
 		return;
 	}
 	/* The bytes peeked are in the socket: this takes exactly them. */
 	if (recv(c->fd, buf, (size_t)r, 0) != r) {
 		end_errno(c);
-		pair_close(p, "PROXY header read failed");
+		pair_close(p, "client closed before its PROXY header");
 		return;
 	}
 	proxy_done(p, &h);

@@ -8,12 +8,15 @@ everything from 127.0.0.1:
     balancer's own address is not counted);
   - two open pairs claiming 203.0.113.7: a third claiming it gets 503,
     with a warn reject line client=203.0.113.7:... state=proxy;
-  - once one of them closes, 203.0.113.7 gets its 101 again.
+  - once one of them closes, 203.0.113.7 gets its 101 again;
+  - on a proxy:tls: listener (--max-conns-per-ip 1) the 503 comes over
+    TLS, after the handshake.
 """
 import time
 
 import lib
 import pplib
+import tlslib
 from lib import check
 
 
@@ -55,6 +58,26 @@ def main(ctx):
     for s in held + two:
         s.close()
     lib.check_log_grammar(px)
+
+    if not tlslib.tls_built_in():
+        return
+    pki = tlslib.Pki(ctx)
+    cert = pki.cert('listener', kind='ec')
+    cctx = tlslib.client_context(pki)
+    pt = pplib.proxy(ctx, '--upstream', up.uri, '--max-conns-per-ip', '1', '--listen-cert',
+                     cert.crt, '--listen-key', cert.key, prefix='proxy:tls:')
+    tls = []
+    for i in range(2):
+        raw = lib.connect(pt.port)
+        raw.sendall(pplib.v1('203.0.113.50', '192.0.2.1', 3000 + i, 443))
+        s = cctx.wrap_socket(raw, server_hostname='localhost')
+        r, _ = pplib.handshake(s)
+        tls.append((s, r.status))
+    check([st for _, st in tls] == [101, 503], 'proxy:tls:, one allowed: %r'
+          % [st for _, st in tls])
+    pplib.wait_line(pt, 'over --max-conns-per-ip', 'client=203.0.113.50:3001')
+    for s, _ in tls:
+        s.close()
 
 
 lib.run(main)
