@@ -131,21 +131,23 @@ static int
 v1_parse(const uint8_t *buf, size_t len, struct pp_header *out)
 {
 	static const char sig[] = "PROXY ";
-	size_t n = len < PP_V1_MAX ? len : PP_V1_MAX, i, eol = 0;
+	size_t scan = len, i, eol = 0, n;
 	const uint8_t *rest;
 	int found = 0;
 
-	for (i = 0; i < n && i < 6; i++)
-		if (buf[i] != (uint8_t)sig[i])
-			return -1;
-	for (i = 0; i < n && !found; i++) {
-		if (buf[i] == '\n') {
-			if (i == 0 || buf[i - 1] != '\r')
+	if (scan > PP_V1_MAX)
+		scan = PP_V1_MAX;
+	for (i = 0; i < scan && !found; i++) {
+		if (i < 6) {
+			if (buf[i] != (uint8_t)sig[i])
+				return -1;
+		} else if (buf[i] == '\n') {
+			if (buf[i - 1] != '\r')
 				return -1;
 			eol = i - 1;
 			found = 1;
 		} else if (buf[i] == '\r') {
-			if (i + 1 < n && buf[i + 1] != '\n')
+			if (i + 1 < scan && buf[i + 1] != '\n')
 				return -1;
 		} else if (buf[i] < 0x20 || buf[i] > 0x7e)
 			return -1;
@@ -283,13 +285,11 @@ v2_parse(const uint8_t *buf, size_t len, struct pp_header *out)
 int
 pp_parse(const uint8_t *buf, size_t len, struct pp_header *out)
 {
-	if (len == 0)
-		return 0;
-	if (buf[0] == 'P')
+	if (len > 0 && buf[0] == 'P')
 		return v1_parse(buf, len, out);
-	if (buf[0] == v2_sig[0])
+	if (len > 0 && buf[0] == v2_sig[0])
 		return v2_parse(buf, len, out);
-	return -1;
+	return len == 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ */
