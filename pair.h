@@ -40,7 +40,8 @@ enum timer_kind {
  * FREE      -                  nothing; on the slab's free stack
  *                              none
  * PROXY     --request-timeout  client fd, no tls yet: a proxy: listener's
- *                              PROXY header is peeked at, then read
+ *                              PROXY header is peeked at, then read;
+ *                              its timer runs on into REQUEST
  *                              none
  * REQUEST   --request-timeout  client fd/tls; client.in holds the head
  *                              so far, client.in.scan the end-finder
@@ -83,7 +84,8 @@ enum pair_state {
 	PAIR_REJECT,		/* writing our own error response */
 	PAIR_LINGER,		/* response sent; draining until EOF */
 	PAIR_PROXY,		/* reading a PROXY header (proxy: listener);
-				 * then PAIR_REQUEST, same timer */
+				 * then PAIR_REQUEST, same timer.  Last, so
+				 * the others keep their numbers */
 	PAIR_STATES
 };
 
