@@ -18,6 +18,7 @@ from lib import check
 
 
 def main(ctx):
+    lib.skip_under_valgrind('measures timing')
     up = ctx.ws_upstream()
     px = pplib.proxy(ctx, '--upstream', up.uri, '--request-timeout', '1000')
 
