@@ -23,11 +23,11 @@ LDLIBS  ?=
 EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
 SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
-    balance.c health.c target.c ws.c dns.c dnsmsg.c \
+    balance.c health.c target.c ws.c proxyproto.c ppconn.c dns.c dnsmsg.c \
     tls.c tls_load.c tls_x509.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
-    admin.h iplimit.h balance.h health.h dns.h
+    admin.h iplimit.h balance.h health.h proxyproto.h dns.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
 # libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
@@ -155,6 +155,13 @@ build/test_iplimit-asan: tests/unit/test_iplimit.c iplimit.c iplimit.h config.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_iplimit.c iplimit.c
 
+build/test_proxyproto: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_proxyproto.c proxyproto.c
+build/test_proxyproto-asan: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_proxyproto.c proxyproto.c
+
 build/test_dns: tests/unit/test_dns.c dnsmsg.c dns.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_dns.c dnsmsg.c
@@ -170,7 +177,7 @@ build/test_handshake-asan: tests/unit/test_handshake.c $(HS_SRCS) handshake.h co
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_handshake.c $(HS_SRCS)
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
-    fuzz_origin fuzz_dns
+    fuzz_origin fuzz_proxyproto fuzz_dns
 FUZZCC  = clang
 build/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h ws.c proxy.h
 	@mkdir -p build
@@ -185,6 +192,10 @@ build/fuzz_target: tests/fuzz/fuzz_target.c tests/fuzz/fuzz_check.h tests/unit/t
 build/fuzz_origin: tests/fuzz/fuzz_origin.c tests/fuzz/fuzz_check.h $(HS_SRCS) handshake.h config.h ws.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(HS_SRCS)
+
+build/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_check.h proxyproto.c proxyproto.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< proxyproto.c
 
 build/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/fuzz_check.h dnsmsg.c dns.h
 	@mkdir -p build
@@ -229,6 +240,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_handshake build/test_handshake-asan \
     build/test_iplimit build/test_iplimit-asan \
     build/test_balance build/test_balance-asan \
+    build/test_proxyproto build/test_proxyproto-asan \
     build/test_dns build/test_dns-asan \
     build/wsproxy-static-plain fuzz
 

@@ -41,8 +41,10 @@ struct px_config px_cfg;
 
 static const char usage_text[] =
 "usage: wsproxy [options]\n"
-"  -l, --listen [tls:]ADDR     client address: HOST:PORT, [V6]:PORT or :PORT\n"
-"                              (repeatable; default 0.0.0.0:8080)\n"
+"  -l, --listen [tls:][proxy:]ADDR\n"
+"                              client address: HOST:PORT, [V6]:PORT or :PORT\n"
+"                              (repeatable; default 0.0.0.0:8080); proxy:\n"
+"                              a PROXY header (v1 or v2) comes first\n"
 "  -u, --upstream URI          ws://host[:port][/path][?query] or wss://...\n"
 "  -p, --path PATH             path prefix proxied to --upstream (default /)\n"
 "  -r, --route ROUTE           [HOST]PATH[[HEADER=VALUE]...]=URI[,URI...][;OPT...]\n"
@@ -61,6 +63,8 @@ static const char usage_text[] =
 "                              RLIMIT_NOFILE)\n"
 "      --max-conns-per-ip N    connections from one address, handshakes\n"
 "                              included (default: no limit)\n"
+"      --trust-proxy CIDR      peers whose PROXY header and X-Forwarded-For\n"
+"                              are believed (repeatable; ADDR or ADDR/BITS)\n"
 "      --max-message BYTES     largest message relayed (0 = no limit)\n"
 "      --max-header-bytes N    largest request head (default 8192)\n"
 "      --tcp-keepalive SECS    probe a silent peer after SECS (default 60,\n"
@@ -340,12 +344,31 @@ add_listen(const char *flag, const char *arg)
 	l = &px_cfg.listen[px_cfg.nlisten++];
 	l->fd = -1;
 	l->text = (char *)arg;
-	if (strncmp(arg, "tls:", 4) == 0) {
-		l->tls = 1;
-		if (!tls_built_in())
-			usage_error("%s: '%s': this binary was built without TLS",
-			    flag, arg);
+	/* tls: and proxy: in either order, each at most once. */
+	for (;;) {
+		if (!l->tls && strncmp(arg, "tls:", 4) == 0) {
+			l->tls = 1;
+			arg += 4;
+		} else if (!l->proxy && strncmp(arg, "proxy:", 6) == 0) {
+			l->proxy = 1;
+			arg += 6;
+		} else
+			break;
 	}
+	if (l->tls && !tls_built_in())
+		usage_error("%s: '%s': this binary was built without TLS",
+		    flag, l->text);
+}
+
+/* --trust-proxy CIDR: one more block of trusted peers. */
+static void
+add_trust(const char *flag, const char *arg)
+{
+	if (px_cfg.ntrust == PX_MAX_TRUST)
+		usage_error("%s: more than %d", flag, PX_MAX_TRUST);
+	if (pp_cidr_parse(arg, &px_cfg.trust[px_cfg.ntrust]) < 0)
+		usage_error("%s: '%s' is not ADDR or ADDR/BITS", flag, arg);
+	px_cfg.ntrust++;
 }
 
 /* ------------------------------------------------------------------ */
@@ -383,6 +406,7 @@ enum {
 	OPT_PING_TIMEOUT,
 	OPT_ALLOW_ORIGIN,
 	OPT_MAX_CONNS_PER_IP,
+	OPT_TRUST_PROXY,
 	OPT_RESOLV_CONF,
 	OPT_HOSTS_FILE,
 	OPT_DNS_MIN_TTL,
@@ -426,6 +450,7 @@ static const struct option long_options[] = {
 	{ "ping-timeout", required_argument, NULL, OPT_PING_TIMEOUT },
 	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_PER_IP },
+	{ "trust-proxy", required_argument, NULL, OPT_TRUST_PROXY },
 	{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
 	{ "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
 	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
@@ -622,26 +647,25 @@ check_print(void)
 			if (r->upstream[k].weight != 1)
 				printf(" weight=%u", r->upstream[k].weight);
 		}
-		/* The options of a pool, or of a route that set any. */
-		if (r->nupstream > 1 || r->health != HEALTH_NONE ||
-		    r->send_proxy || r->balance != BAL_ROUNDROBIN) {
+		/* A pool's balance, and every option not at its default. */
+		if (r->nupstream > 1 || r->balance != BAL_ROUNDROBIN)
 			printf(";balance=%s", bal[r->balance]);
-			if (r->balance == BAL_HASH)
-				printf("(%s%.*s);hash-factor=%u.%02u",
-				    key[r->hash_key], (int)r->hash_name_len,
-				    r->hash_name ? r->hash_name : "",
-				    r->hash_factor / 100, r->hash_factor % 100);
-			printf(";fail-timeout=%llums;health=%s%s",
-			    (unsigned long long)r->fail_timeout,
+		if (r->balance == BAL_HASH)
+			printf("(%s%.*s);hash-factor=%u.%02u", key[r->hash_key],
+			    (int)r->hash_name_len,
+			    r->hash_name ? r->hash_name : "",
+			    r->hash_factor / 100, r->hash_factor % 100);
+		if (r->nupstream > 1 && r->fail_timeout != 10000)
+			printf(";fail-timeout=%llums",
+			    (unsigned long long)r->fail_timeout);
+		if (r->health != HEALTH_NONE)
+			printf(";health=%s%s;health-interval=%llums;on-down=%s",
 			    health[r->health],
-			    r->health_path ? r->health_path : "");
-			if (r->health != HEALTH_NONE)
-				printf(";health-interval=%llums;on-down=%s",
-				    (unsigned long long)r->health_interval,
-				    r->on_down_close ? "close" : "keep");
-			if (r->send_proxy)
-				printf(";send-proxy=v2");
-		}
+			    r->health_path ? r->health_path : "",
+			    (unsigned long long)r->health_interval,
+			    r->on_down_close ? "close" : "keep");
+		if (r->send_proxy)
+			printf(";send-proxy=v2");
 		printf("\n");
 		for (k = 0; k < r->nupstream; k++) {
 			const struct px_upstream *u = &r->upstream[k];
@@ -672,6 +696,13 @@ check_print(void)
 	print_ms("ping_timeout", px_cfg.ping_timeout);
 	print_opt("admin", px_cfg.admin.text);
 	printf("max_conns_per_ip=%u\n", px_cfg.max_conns_per_ip);
+	for (i = 0; i < px_cfg.ntrust; i++) {
+		char a[INET6_ADDRSTRLEN];
+
+		printf("trust_proxy=%s/%u\n", inet_ntop(px_cfg.trust[i].family,
+		    px_cfg.trust[i].addr, a, sizeof(a)) ? a : "?",
+		    px_cfg.trust[i].bits);
+	}
 	printf("tcp_keepalive=%us\nmax_conns=%u\nmax_message=%llu\n"
 	    "max_header_bytes=%zu\nbuffer=%zu\n", px_cfg.tcp_keepalive,
 	    px_cfg.max_conns, (unsigned long long)px_cfg.max_message,
@@ -773,6 +804,9 @@ px_configure(int argc, char **argv)
 		case OPT_MAX_CONNS_PER_IP:
 			px_cfg.max_conns_per_ip = (uint32_t)cfg_number(
 			    "--max-conns-per-ip", optarg, 1, 1000000);
+			break;
+		case OPT_TRUST_PROXY:
+			add_trust("--trust-proxy", optarg);
 			break;
 		case OPT_ALLOW_ORIGIN:
 			if (px_cfg.norigin == PX_MAX_ORIGINS)
@@ -954,9 +988,14 @@ px_configure(int argc, char **argv)
 		if (why != NULL)
 			usage_error("--listen: '%s': %s", px_cfg.listen[i].text,
 			    why);
+		/* Nobody could pass: refuse rather than serve nothing. */
+		if (px_cfg.listen[i].proxy && px_cfg.ntrust == 0)
+			usage_error("--listen: '%s': a proxy: listener needs"
+			    " --trust-proxy", px_cfg.listen[i].text);
 	}
 	if (px_cfg.admin.text != NULL) {
-		const char *why = strncmp(px_cfg.admin.text, "tls:", 4) == 0 ?
+		const char *why = strncmp(px_cfg.admin.text, "tls:", 4) == 0 ||
+		    strncmp(px_cfg.admin.text, "proxy:", 6) == 0 ?
 		    "the admin listener is plain HTTP" :
 		    listen_check(&px_cfg.admin);
 

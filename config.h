@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "proxyproto.h"
+
 #define WSPROXY_VERSION "0.1.0"
 
 /*
@@ -27,6 +29,7 @@
 #define PX_MAX_PROTOCOLS 32
 #define PX_MAX_ADDRS 8		/* addresses kept per upstream */
 #define PX_MAX_ORIGINS 32
+#define PX_MAX_TRUST 64		/* --trust-proxy blocks */
 
 struct tls_session;		/* tls.c: one resumable session */
 
@@ -104,7 +107,8 @@ struct px_route {
 	const char	*health_path;	/* health=ws:PATH */
 	uint64_t	 health_interval;	/* ms */
 	uint32_t	 rr;		/* leastconn's tie-break cursor */
-	uint8_t		 send_proxy;	/* send-proxy=v2 */
+	uint8_t		 send_proxy;	/* ;send-proxy=v2: a PROXY v2 header
+					 * first on every upstream connection */
 	char		*options;	/* the text after ';', split in place */
 };
 
@@ -131,6 +135,7 @@ struct px_header {
 struct px_listener {
 	int		 fd;
 	int		 tls;		/* tls: prefix */
+	int		 proxy;		/* proxy: prefix (a PROXY header first) */
 	char		*text;		/* as given, for logs */
 };
 
@@ -150,6 +155,8 @@ struct px_config {
 	int		 norigin;	/* 0: any Origin, or none */
 	uint32_t	 max_conns;
 	uint32_t	 max_conns_per_ip;	/* 0: no limit */
+	struct pp_cidr	 trust[PX_MAX_TRUST];	/* --trust-proxy */
+	int		 ntrust;
 	uint64_t	 max_message;	/* 0: no limit */
 	size_t		 max_header_bytes;
 	size_t		 buf_size;	/* each pool buffer */

@@ -310,20 +310,49 @@ out_target(struct out *o, const struct hs_request *rq)
 }
 
 /*
+ * A trusted client's own name[] lines (spelt exactly, '_' twins stay
+ * dropped), each value followed by ", ": the hops before it, to which
+ * wsproxy adds the client.
+ */
+static void
+out_chain(struct out *o, const struct http_head *h, const char *name)
+{
+	size_t i, n = strlen(name);
+	const struct http_header *x;
+
+	for (i = 0; i < h->num_headers; i++) {
+		x = &h->headers[i];
+		if (x->value_len == 0 || x->name_len != n ||
+		    memchr(x->name, '_', n) != NULL ||
+		    !name_folds(x->name, n, name, n))
+			continue;
+		out_add(o, x->value, x->value_len);
+		out_str(o, ", ");
+	}
+}
+
+/*
  * X-Forwarded-For, -Proto, -Host and RFC 7239 Forwarded, each unless a
  * --header of that name replaces it.  The client's own were dropped:
  * without a trusted proxy in front, they are the client's word only.
+ * From a trusted one (--trust-proxy), its X-Forwarded-For and Forwarded
+ * are kept, the client appended (wsproxy(1) CLIENT IDENTITY).
  */
 static void
 out_forwarded(struct out *o, const struct hs_policy *pol,
-    const struct hs_request *rq, const char *client_ip, int client_tls)
+    const struct hs_request *rq, const char *client_ip, int client_tls,
+    int trusted)
 {
 	const char *proto = client_tls ? "wss" : "ws";
 	int v6 = strchr(client_ip, ':') != NULL;
 
-	if (!operator_header(pol, "X-Forwarded-For"))
-		out_header(o, "X-Forwarded-For", 15, client_ip,
-		    strlen(client_ip));
+	if (!operator_header(pol, "X-Forwarded-For")) {
+		out_str(o, "X-Forwarded-For: ");
+		if (trusted)
+			out_chain(o, rq->head, "X-Forwarded-For");
+		out_str(o, client_ip);
+		out_str(o, "\r\n");
+	}
 	if (!operator_header(pol, "X-Forwarded-Proto"))
 		out_header(o, "X-Forwarded-Proto", 17, proto, strlen(proto));
 	if (rq->host != NULL && !operator_header(pol, "X-Forwarded-Host"))
@@ -331,7 +360,10 @@ out_forwarded(struct out *o, const struct hs_policy *pol,
 	if (operator_header(pol, "Forwarded"))
 		return;
 	/* node = IPv4 / "[" IPv6 "]" quoted; a host with ':' is quoted */
-	out_str(o, v6 ? "Forwarded: for=\"[" : "Forwarded: for=");
+	out_str(o, "Forwarded: ");
+	if (trusted)
+		out_chain(o, rq->head, "Forwarded");
+	out_str(o, v6 ? "for=\"[" : "for=");
 	out_str(o, client_ip);
 	out_str(o, v6 ? "]\";proto=" : ";proto=");
 	out_str(o, proto);
@@ -350,7 +382,7 @@ out_forwarded(struct out *o, const struct hs_policy *pol,
  */
 size_t
 hs_upstream_request(const struct hs_policy *pol, const struct hs_request *rq,
-    const char *client_ip, int client_tls, char *buf, size_t cap)
+    const char *client_ip, int client_tls, int trusted, char *buf, size_t cap)
 {
 	const struct px_upstream *up = hs_member(rq);
 	const struct http_head *h = rq->head;
@@ -409,7 +441,7 @@ hs_upstream_request(const struct hs_policy *pol, const struct hs_request *rq,
 			continue;
 		out_header(&o, x->name, x->name_len, x->value, x->value_len);
 	}
-	out_forwarded(&o, pol, rq, client_ip, client_tls);
+	out_forwarded(&o, pol, rq, client_ip, client_tls, trusted);
 	if (rq->id != NULL && !operator_header(pol, "X-Request-Id"))
 		out_header(&o, "X-Request-Id", 12, rq->id, rq->id_len);
 	for (j = 0; j < pol->nheader; j++)

@@ -86,12 +86,13 @@ unsigned hs_check_request(const struct hs_policy *pol,
  * composed query, Host, the client's end-to-end headers less identity
  * claims, narrowed subprotocols, permessage-deflate offers,
  * X-Forwarded-* and Forwarded, X-Request-Id (rq->id), --header.
- * client_ip is the address as text.  Returns its length, 0 if it does
- * not fit in cap.
+ * client_ip is the address as text; trusted: it is inside --trust-proxy,
+ * and its own X-Forwarded-For and Forwarded are kept, client_ip appended
+ * (else dropped).  Returns its length, 0 if it does not fit in cap.
  */
 size_t hs_upstream_request(const struct hs_policy *pol,
     const struct hs_request *rq, const char *client_ip, int client_tls,
-    char *buf, size_t cap);
+    int trusted, char *buf, size_t cap);
 
 /*
  * Check the upstream's 101 (res) against the client's request (req):

@@ -263,6 +263,9 @@ drain_cut(void)
 	for (i = 0; i < px_slab_size(); i++) {
 		p = px_slot(i);
 		switch ((enum pair_state)p->state) {
+		case PAIR_PROXY:
+			pair_close(p, "drain deadline, no PROXY header yet");
+			break;
 		case PAIR_REQUEST:
 			if (p->client.in.end == 0)
 				pair_close(p, "drain deadline, nothing received");

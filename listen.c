@@ -34,12 +34,13 @@
 static int inherited[MAX_INHERITED];	/* -1 once taken */
 static int ninherited = -1;		/* -1: the environment not read yet */
 
-/* Split [tls:]HOST:PORT; host "" means every address.  NULL or why not. */
+/* Split [tls:][proxy:]HOST:PORT; host "" means every address.  NULL or
+ * why not. */
 static const char *
 split(const struct px_listener *l, char *host, size_t hostlen, char *port,
     size_t portlen)
 {
-	const char *a = l->text + (l->tls ? 4 : 0);
+	const char *a = l->text + (l->tls ? 4 : 0) + (l->proxy ? 6 : 0);
 	const char *colon;
 	size_t n;
 

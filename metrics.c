@@ -304,7 +304,7 @@ render_pairs(struct text *t, const struct met_gauges *g)
 {
 	static const char *const states[MET_STATES] = {
 		"free", "request", "connect", "upgrade", "response", "open",
-		"closing", "reject", "linger"
+		"closing", "reject", "linger", "proxy"
 	};
 	unsigned i;
 

@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MET_STATES 9		/* enum pair_state, PAIR_FREE to PAIR_LINGER */
+#define MET_STATES 10		/* enum pair_state, PAIR_FREE to PAIR_PROXY */
 #define MET_ROUTES 64		/* PX_MAX_ROUTES */
 #define MET_UPSTREAMS 128	/* PX_MAX_UPSTREAMS */
 #define MET_STATUS 18		/* status buckets, see metrics.c */

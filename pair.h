@@ -41,6 +41,10 @@ enum timer_kind {
  * --------  -----------------  -----------------------------------------
  * FREE      -                  nothing; on the slab's free stack
  *                              none
+ * PROXY     --request-timeout  client fd, no tls yet: a proxy: listener's
+ *                              PROXY header is peeked at, then read;
+ *                              its timer runs on into REQUEST
+ *                              none
  * REQUEST   --request-timeout  client fd/tls; client.in holds the head
  *                              so far, client.in.scan the end-finder
  *                              client.in
@@ -81,6 +85,9 @@ enum pair_state {
 	PAIR_CLOSING,		/* a close frame is in flight */
 	PAIR_REJECT,		/* writing our own error response */
 	PAIR_LINGER,		/* response sent; draining until EOF */
+	PAIR_PROXY,		/* reading a PROXY header (proxy: listener);
+				 * then PAIR_REQUEST, same timer.  Last, so
+				 * the others keep their numbers */
 	PAIR_STATES
 };
 
@@ -458,6 +465,23 @@ void pair_reject(struct pair *p, unsigned status, int version,
 /* The same with a Retry-After (seconds, 0: none), as a drain's 503. */
 void pair_answer(struct pair *p, unsigned status, int version,
     unsigned retry_after, const char *why);
+
+/* ------------------------------------------------------------------ */
+/* ppconn.c: the PROXY protocol on a pair's connections                */
+/* ------------------------------------------------------------------ */
+
+/* PAIR_PROXY: read the PROXY header, then p->peer is the client it
+ * names and the pair goes on to PAIR_REQUEST. */
+void proxy_run(struct pair *p);
+
+/* Is p's client (after any PROXY header) inside --trust-proxy?  Then
+ * its X-Forwarded-For and Forwarded are kept and added to. */
+int pair_trusted(const struct pair *p);
+
+/* The upstream is connected and its route has send-proxy: write the v2
+ * header on the socket, before TLS or the upgrade request.  0, or -1
+ * when the pair has been answered (a 502). */
+int proxy_send(struct pair *p);
 
 /* ------------------------------------------------------------------ */
 /* relay.c: frames between the open ends                               */

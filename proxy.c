@@ -56,7 +56,7 @@ enum px_run px_run = RUN_STARTING;
 
 static const char *const state_name[] = {
 	"free", "request", "connect", "upgrade", "response", "open",
-	"closing", "reject", "linger"
+	"closing", "reject", "linger", "proxy"
 };
 
 const char *
@@ -432,6 +432,7 @@ pair_set_state(struct pair *p, enum pair_state s)
 		[PAIR_CLOSING] = TIMER_CLOSE,
 		[PAIR_REJECT] = TIMER_LINGER,
 		[PAIR_LINGER] = TIMER_LINGER,
+		[PAIR_PROXY] = TIMER_REQUEST,
 	};
 
 	px_log(PX_LOG_DEBUG, "event=state slot=%u from=%s to=%s",
@@ -443,12 +444,16 @@ pair_set_state(struct pair *p, enum pair_state s)
 	met_state(p, s);
 	if (p->state == PAIR_OPEN)
 		ping_stop(p);
-	p->state = (uint8_t)s;
+	/* --request-timeout runs from the accept across the PROXY header
+	 * and the request head: the header does not buy a new one. */
 	/* In a pool each try has half of --connect-timeout, so that a
 	 * blackholed member leaves time for the next (wsproxy(1)
 	 * UPSTREAMS). */
-	timer_set(p, s == PAIR_CONNECT && cfg.route[p->route].nupstream > 1 ?
-	    TIMER_TRY : (enum timer_kind)timer_of[s]);
+	if (p->state != PAIR_PROXY || s != PAIR_REQUEST)
+		timer_set(p, s == PAIR_CONNECT &&
+		    cfg.route[p->route].nupstream > 1 ?
+		    TIMER_TRY : (enum timer_kind)timer_of[s]);
+	p->state = (uint8_t)s;
 	if (s == PAIR_OPEN)
 		ping_start(p);
 }
@@ -487,7 +492,10 @@ timer_fire(struct pair *p)
 {
 	switch ((enum timer_kind)p->timer) {
 	case TIMER_REQUEST:
-		if (p->client.in.end == 0) {
+		if (p->state == PAIR_PROXY) {
+			timer_unlink(p);
+			pair_close(p, "PROXY header timeout");
+		} else if (p->client.in.end == 0) {
 			timer_unlink(p);
 			pair_close(p, "request timeout, nothing received");
 		} else
@@ -617,7 +625,23 @@ accept_run(int li)
 		sock_keepalive(fd, cfg.tcp_keepalive);
 #endif
 		sock_peer(&p->peer, &ss, sl);
-		if (iplimit_take(&p->peer) < 0) {
+		if (l->proxy && !pp_cidr_match(cfg.trust, cfg.ntrust,
+		    (const struct sockaddr *)&p->peer)) {
+			char a[64];
+
+			/* Only a balancer may say who the client is; anyone
+			 * else is closed without a word, as HAProxy does. */
+			px_log(PX_LOG_WARN, "event=reject client=%s status=0"
+			    " error=\"PROXY peer not in --trust-proxy\"",
+			    sock_addr_text((struct sockaddr *)&ss, a,
+			    sizeof(a)));
+			px_fd_close(fd);
+			slab_put(p);
+			continue;
+		}
+		/* A proxy: listener counts the client its header names
+		 * (proxy_run()), not the balancer. */
+		if (!l->proxy && iplimit_take(&p->peer) < 0) {
 			char a[64];
 
 			px_log(PX_LOG_WARN, "event=reject client=%s status=503"
@@ -631,11 +655,11 @@ accept_run(int li)
 			slab_put(p);
 			continue;
 		}
-		p->ip_counted = 1;
+		p->ip_counted = !l->proxy;
 		p->client.fd = fd;
 		p->listener = (uint8_t)li;
 		p->started = now_ms;
-		if (pair_watch(p, &p->client) < 0 || (l->tls &&
+		if (pair_watch(p, &p->client) < 0 || (l->tls && !l->proxy &&
 		    (p->client.tls = tls_server_new(fd)) == NULL)) {
 			px_fd_close(fd);
 			p->client.fd = -1;
@@ -645,7 +669,7 @@ accept_run(int li)
 		/* Registering reports EPOLLIN at once if the request is
 		 * already here, so no read is tried before that edge. */
 		p->client.writable = 1;
-		pair_set_state(p, PAIR_REQUEST);
+		pair_set_state(p, l->proxy ? PAIR_PROXY : PAIR_REQUEST);
 	}
 }
 
@@ -658,6 +682,9 @@ static void
 pair_run(struct pair *p)
 {
 	switch ((enum pair_state)p->state) {
+	case PAIR_PROXY:
+		proxy_run(p);
+		break;
 	case PAIR_REQUEST:
 		request_run(p);
 		break;

@@ -368,7 +368,8 @@ try_member(struct pair *p, const struct http_head *h, struct hs_request *rq,
 	}
 	(void)sock_ip_text((const struct sockaddr *)&p->peer, ip, sizeof(ip));
 	len = hs_upstream_request(&policy, rq, ip,
-	    cfg.listen[p->listener].tls, (char *)buf, cfg.buf_size);
+	    cfg.listen[p->listener].tls, pair_trusted(p), (char *)buf,
+	    cfg.buf_size);
 	if (len == 0) {
 		pair_reject(p, 431, 0, "request head too large for upstream");
 		return;
@@ -533,6 +534,10 @@ connect_run(struct pair *p)
 		connect_start(p);
 		return;
 	}
+	/* send-proxy: the PROXY header is the connection's first bytes,
+	 * before TLS and before the upgrade request. */
+	if (cfg.route[p->route].send_proxy && proxy_send(p) < 0)
+		return;
 	if (pair_member(p)->tls) {
 		/* wss://: the TLS handshake is part of PAIR_CONNECT, under
 		 * --connect-timeout. */

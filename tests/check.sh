@@ -42,16 +42,19 @@ step unit-iplimit build/test_iplimit
 step unit-iplimit-asan build/test_iplimit-asan
 step unit-balance build/test_balance
 step unit-balance-asan build/test_balance-asan
+step unit-proxyproto build/test_proxyproto
+step unit-proxyproto-asan build/test_proxyproto-asan
 step unit-dns build/test_dns
 step unit-dns-asan build/test_dns-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
-    fuzz_origin; do
+    fuzz_origin fuzz_proxyproto; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
 	work=$(mktemp -d)
 	cp -r "$corpus"/. "$work"/ 2>/dev/null
 	step "$f" build/$f -max_total_time="$FUZZ_SECONDS" \
 	    -dict=tests/fuzz/$(case $f in *frame) echo frame;; *pair) echo pair;;
-	    *target) echo target;; *) echo http;; esac).dict \
+	    *target) echo target;; *proxyproto) echo proxyproto;;
+	    *) echo http;; esac).dict \
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 done

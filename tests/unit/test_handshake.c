@@ -193,6 +193,7 @@ struct up_vec {
 	const char	*ip;
 	const char	*has[8];	/* lines (CRLF-ended) it must hold */
 	const char	*hasnt[8];	/* text it must not hold */
+	int		 trusted;	/* the client is in --trust-proxy */
 };
 
 static const struct up_vec up_vecs[] = {
@@ -205,7 +206,7 @@ static const struct up_vec up_vecs[] = {
 	      "\r\nX-Forwarded-Host: front:8080\r\n",
 	      "\r\nForwarded: for=192.0.2.1;proto=ws;host=\"front:8080\"\r\n",
 	      "\r\nSec-WebSocket-Key: " KEY "\r\n", NULL },
-	    { "evil", NULL } },
+	    { "evil", NULL }, 0 },
 	{ "identity claims dropped", &pol_plain,
 	    "GET /x HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 6.6.6.6\r\n"
 	    "X_Real_IP: 6.6.6.6\r\nForwarded: for=6.6.6.6\r\n"
@@ -215,7 +216,23 @@ static const struct up_vec up_vecs[] = {
 	      "\r\nX-Forwarded-For: 2001:db8::1\r\n",
 	      "\r\nForwarded: for=\"[2001:db8::1]\";proto=ws;host=\"h\"\r\n",
 	      NULL },
-	    { "6.6.6.6", "Prefix", NULL } },
+	    { "6.6.6.6", "Prefix", NULL }, 0 },
+	{ "trusted: the chain kept, the client appended", &pol_plain,
+	    "GET /x HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 203.0.113.7\r\n"
+	    "x-forwarded-for: 10.0.0.2\r\nX_Forwarded_For: 6.6.6.6\r\n"
+	    "Forwarded: for=203.0.113.7;proto=https\r\nX-Real-IP: 6.6.6.6\r\n"
+	    "X-Forwarded-Proto: https\r\n" UPGRADE "\r\n", "10.0.0.3",
+	    { "\r\nX-Forwarded-For: 203.0.113.7, 10.0.0.2, 10.0.0.3\r\n",
+	      "\r\nForwarded: for=203.0.113.7;proto=https, for=10.0.0.3;"
+	      "proto=ws;host=\"h\"\r\n", "\r\nX-Forwarded-Proto: ws\r\n",
+	      NULL },
+	    { "6.6.6.6", "https\r\n", NULL }, 1 },
+	{ "trusted, IPv6, no chain of its own", &pol_plain,
+	    "GET /x HTTP/1.1\r\nHost: h\r\n" UPGRADE "\r\n", "2001:db8::1",
+	    { "\r\nX-Forwarded-For: 2001:db8::1\r\n",
+	      "\r\nForwarded: for=\"[2001:db8::1]\";proto=ws;host=\"h\"\r\n",
+	      NULL },
+	    { ", ", NULL }, 1 },
 	{ "hop-by-hop and Connection-named", &pol_plain,
 	    "GET /x HTTP/1.1\r\nHost: h\r\nKeep-Alive: 5\r\nTE: trailers\r\n"
 	    "Proxy-Authorization: x\r\nX-Drop-This-Very-Long-Header-Name-That-"
@@ -225,7 +242,7 @@ static const struct up_vec up_vecs[] = {
 	    "Sec-WebSocket-Key: " KEY "\r\nSec-WebSocket-Version: 13\r\n\r\n",
 	    "127.0.0.1",
 	    { "\r\nCookie: c=1\r\n", "\r\nConnection: Upgrade\r\n", NULL },
-	    { "Keep-Alive", "TE:", "Proxy-", "X-Drop", NULL } },
+	    { "Keep-Alive", "TE:", "Proxy-", "X-Drop", NULL }, 0 },
 	{ "--header is the last word", &pol_ops,
 	    "GET /x HTTP/1.1\r\nHost: h\r\nX_Auth_User: admin\r\n"
 	    "x-auth-user: admin\r\nSec-WebSocket-Protocol: chat, other, "
@@ -237,7 +254,7 @@ static const struct up_vec up_vecs[] = {
 	      "\r\nSec-WebSocket-Protocol: chat, superchat\r\n",
 	      "\r\nSec-WebSocket-Extensions: permessage-deflate; "
 	      "client_max_window_bits\r\n", NULL },
-	    { "admin", "Host: root", "other", "webkit", "for=127", NULL } },
+	    { "admin", "Host: root", "other", "webkit", "for=127", NULL }, 0 },
 };
 
 static void
@@ -259,7 +276,7 @@ test_upstream_request(void)
 			check(0, "upstream_request", v->name, "not accepted");
 			continue;
 		}
-		n = hs_upstream_request(v->pol, &rq, v->ip, 0, out,
+		n = hs_upstream_request(v->pol, &rq, v->ip, 0, v->trusted, out,
 		    sizeof(out) - 1);
 		out[n] = '\0';
 		check(n > 0 && strcmp(out + n - 4, "\r\n\r\n") == 0,
@@ -274,8 +291,8 @@ test_upstream_request(void)
 		check(strstr(strstr(out, "\r\nHost: ") + 1, "\r\nHost: ") ==
 		    NULL, "upstream_request", v->name, "two Host lines");
 		/* too small a buffer: 0, never an overflow */
-		check(hs_upstream_request(v->pol, &rq, v->ip, 0, out, n - 1) ==
-		    0, "upstream_request cap", v->name, "fit in less");
+		check(hs_upstream_request(v->pol, &rq, v->ip, 0, v->trusted, out,
+		    n - 1) == 0, "upstream_request cap", v->name, "fit in less");
 	}
 }
 
