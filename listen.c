@@ -99,15 +99,18 @@ split(const struct px_listener *l, char *host, size_t hostlen, char *port,
 const char *
 listen_check(const struct px_listener *l)
 {
+	static char why[64];
 	char host[256], port[8];
 	const char *path = unix_path(l);
 
 	if (path != NULL) {
 		if (path[0] != '/')
 			return "the socket path must be absolute";
-		if (strlen(path) >= sizeof(owned[0].path))
-			return "the socket path is too long";
-		return NULL;
+		if (strlen(path) < sizeof(owned[0].path))
+			return NULL;
+		snprintf(why, sizeof(why), "socket path longer than %zu bytes",
+		    sizeof(owned[0].path) - 1);
+		return why;
 	}
 	return split(l, host, sizeof(host), port, sizeof(port));
 }
