@@ -102,11 +102,18 @@ listen_check(const struct px_listener *l)
 	static char why[64];
 	char host[256], port[8];
 	const char *path = unix_path(l);
+	size_t n;
 
 	if (path != NULL) {
 		if (path[0] != '/')
 			return "the socket path must be absolute";
-		if (strlen(path) < sizeof(owned[0].path))
+		/* It goes into log lines unquoted, as addresses do. */
+		for (n = 0; path[n] != '\0'; n++)
+			if ((unsigned char)path[n] <= ' ' || path[n] == 0x7f ||
+			    path[n] == '"' || path[n] == '\\')
+				return "the socket path may not hold blanks,"
+				    " control characters, '\"' or '\\'";
+		if (n < sizeof(owned[0].path))
 			return NULL;
 		snprintf(why, sizeof(why), "socket path longer than %zu bytes",
 		    sizeof(owned[0].path) - 1);

@@ -132,7 +132,7 @@ parse_unix_uri(const char *flag, const char *uri, const char *p,
     struct px_upstream *r)
 {
 	struct sockaddr_un sun;
-	size_t n = strcspn(p, ":");
+	size_t i, n = strcspn(p, ":");
 	const char *rest = p + n;
 
 	if (p[0] != '/')
@@ -141,6 +141,12 @@ parse_unix_uri(const char *flag, const char *uri, const char *p,
 	if (n >= sizeof(sun.sun_path))
 		usage_error("%s: '%s': socket path longer than %zu bytes", flag,
 		    uri, sizeof(sun.sun_path) - 1);
+	/* It goes into log lines unquoted (upstream_addr=unix:PATH). */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < ' ' || p[i] == 0x7f || p[i] == '"' ||
+		    p[i] == '\\')
+			usage_error("%s: '%s': the socket path may not hold"
+			    " control characters, '\"' or '\\'", flag, uri);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	memcpy(sun.sun_path, p, n);

@@ -71,6 +71,7 @@ def main(ctx):
     long_path = '/tmp/' + 'x' * 120
     for args, flag in ((['--listen', 'unix:rel.sock'], '--listen'),
                        (['--listen', 'unix:' + long_path], '--listen'),
+                       (['--listen', 'unix:/tmp/a b.sock'], '--listen'),
                        (['--listen', 'unix:' + path, '--listen-mode', '0888'], '--listen-mode'),
                        (['--listen', 'unix:' + path, '--listen-mode', '1777'], '--listen-mode'),
                        (['--listen', 'unix:' + path, '--listen-mode', ''], '--listen-mode')):

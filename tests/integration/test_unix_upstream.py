@@ -5,7 +5,8 @@
 A message goes each way, a close code from each side reaches the other,
 the upstream sees Host: localhost and the URI's path and query composed
 with the client's, the close line says upstream_addr=unix:PATH, --check
-prints that address, and a socket nobody listens on is a 502."""
+prints that address, a socket nobody listens on is a 502, and a
+relative, too long or badly followed socket path is exit 64."""
 import asyncio
 import os
 import lib
@@ -74,6 +75,20 @@ def main(ctx):
     r = lib.http_exchange(px2.port, lib.upgrade_request('/'))
     lib.check_error_response(r, 502, 'no socket')
     px2.wait_log('upstream_addr=unix:%s ' % dead, 'refused line')
+
+
+    # 5. bad socket paths: exit 64 naming the flag, nothing started
+    for args, flag in ((['--upstream', 'ws+unix:relative.sock'], '--upstream'),
+                       (['--upstream', 'ws+unix:/' + 'x' * 107], '--upstream'),
+                       (['--upstream', 'ws+unix:/a.sock:path'], '--upstream'),
+                       (['--upstream', 'ws+unix:/a"b.sock'], '--upstream'),
+                       (['--route', '/r=ws+unix:/a:b:c'], '--route')):
+        st, out, err = lib.run_proxy_once(['--listen', '127.0.0.1:%d' % lib.free_port()] + args)
+        check(st == 64 and err.startswith('wsproxy: %s: ' % flag), '%r: exit %s %r' % (args, st, err))
+    # the longest path that fits is fine
+    st, out, err = lib.run_proxy_once(['--check', '--listen', '127.0.0.1:%d' % lib.free_port(),
+                                       '--upstream', 'ws+unix:/' + 'x' * 106])
+    check(st == 0, '107-byte socket path: exit %s %r' % (st, err))
 
 
 lib.run(main)
