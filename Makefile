@@ -149,6 +149,13 @@ build/test_iplimit-asan: tests/unit/test_iplimit.c iplimit.c iplimit.h config.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_iplimit.c iplimit.c
 
+build/test_routes: tests/unit/test_routes.c routes.c target.c config.h target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_routes.c target.c
+build/test_routes-asan: tests/unit/test_routes.c routes.c target.c config.h target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_routes.c target.c
+
 build/test_handshake: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_handshake.c $(HS_SRCS)
@@ -172,6 +179,12 @@ build/fuzz_target: tests/fuzz/fuzz_target.c tests/fuzz/fuzz_check.h tests/unit/t
 build/fuzz_origin: tests/fuzz/fuzz_origin.c tests/fuzz/fuzz_check.h $(HS_SRCS) handshake.h config.h ws.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< $(HS_SRCS)
+
+# The upstream URI parser: routes.c is #included by the harness.
+FUZZERS += fuzz_uri
+build/fuzz_uri: tests/fuzz/fuzz_uri.c tests/fuzz/fuzz_check.h routes.c target.c config.h target.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< target.c
 
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)
@@ -211,6 +224,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_ws-asan build/test_target build/test_target-asan \
     build/test_handshake build/test_handshake-asan \
     build/test_iplimit build/test_iplimit-asan \
+    build/test_routes build/test_routes-asan \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy

@@ -40,6 +40,8 @@ step unit-handshake build/test_handshake
 step unit-handshake-asan build/test_handshake-asan
 step unit-iplimit build/test_iplimit
 step unit-iplimit-asan build/test_iplimit-asan
+step unit-routes build/test_routes
+step unit-routes-asan build/test_routes-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
@@ -51,6 +53,13 @@ for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 done
+# routes.c's upstream URI parser (command-line input).
+work=$(mktemp -d)
+cp -r tests/fuzz/corpus/uri/. "$work"/
+step fuzz_uri build/fuzz_uri -max_total_time="$FUZZ_SECONDS" \
+    -dict=tests/fuzz/uri.dict -artifact_prefix=build/ -print_final_stats=1 \
+    "$work"
+rm -rf "$work"
 # tls.c's certificate SAN walker: only in a TLS build (needs BearSSL).
 if [ -x build/fuzz_san ]; then
 	work=$(mktemp -d)
