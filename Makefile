@@ -161,6 +161,12 @@ build/test_proxyproto: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
 build/test_proxyproto-asan: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_proxyproto.c proxyproto.c
+build/test_routes: tests/unit/test_routes.c routes.c target.c config.h target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_routes.c target.c balance.c
+build/test_routes-asan: tests/unit/test_routes.c routes.c target.c config.h target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_routes.c target.c balance.c
 
 build/test_handshake: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
 	@mkdir -p build
@@ -189,6 +195,11 @@ build/fuzz_origin: tests/fuzz/fuzz_origin.c tests/fuzz/fuzz_check.h $(HS_SRCS) h
 build/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_check.h proxyproto.c proxyproto.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< proxyproto.c
+# The upstream URI parser: routes.c is #included by the harness.
+FUZZERS += fuzz_uri
+build/fuzz_uri: tests/fuzz/fuzz_uri.c tests/fuzz/fuzz_check.h routes.c target.c config.h target.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< target.c balance.c
 
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)
@@ -230,6 +241,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_iplimit build/test_iplimit-asan \
     build/test_balance build/test_balance-asan \
     build/test_proxyproto build/test_proxyproto-asan \
+    build/test_routes build/test_routes-asan \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy
