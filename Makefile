@@ -161,6 +161,12 @@ build/test_proxyproto: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
 build/test_proxyproto-asan: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_proxyproto.c proxyproto.c
+build/test_routes: tests/unit/test_routes.c routes.c target.c config.h target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_routes.c target.c balance.c
+build/test_routes-asan: tests/unit/test_routes.c routes.c target.c config.h target.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_routes.c target.c balance.c
 
 build/test_dns: tests/unit/test_dns.c dnsmsg.c dns.h
 	@mkdir -p build
@@ -196,6 +202,11 @@ build/fuzz_origin: tests/fuzz/fuzz_origin.c tests/fuzz/fuzz_check.h $(HS_SRCS) h
 build/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_check.h proxyproto.c proxyproto.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< proxyproto.c
+# The upstream URI parser: routes.c is #included by the harness.
+FUZZERS += fuzz_uri
+build/fuzz_uri: tests/fuzz/fuzz_uri.c tests/fuzz/fuzz_check.h routes.c target.c config.h target.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< target.c balance.c
 
 build/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/fuzz_check.h dnsmsg.c dns.h
 	@mkdir -p build
@@ -241,6 +252,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_iplimit build/test_iplimit-asan \
     build/test_balance build/test_balance-asan \
     build/test_proxyproto build/test_proxyproto-asan \
+    build/test_routes build/test_routes-asan \
     build/test_dns build/test_dns-asan \
     build/wsproxy-static-plain fuzz
 

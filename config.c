@@ -42,10 +42,12 @@ struct px_config px_cfg;
 static const char usage_text[] =
 "usage: wsproxy [options]\n"
 "  -l, --listen [tls:][proxy:]ADDR\n"
-"                              client address: HOST:PORT, [V6]:PORT or :PORT\n"
-"                              (repeatable; default 0.0.0.0:8080); proxy:\n"
-"                              a PROXY header (v1 or v2) comes first\n"
-"  -u, --upstream URI          ws://host[:port][/path][?query] or wss://...\n"
+"                              client address: HOST:PORT, [V6]:PORT, :PORT\n"
+"                              or unix:PATH (repeatable; default 0.0.0.0:8080);\n"
+"                              proxy: a PROXY header (v1 or v2) comes first\n"
+"      --listen-mode MODE      octal mode of unix:PATH sockets (e.g. 0660)\n"
+"  -u, --upstream URI          ws://host[:port][/path][?query] or wss://...,\n"
+"                              ws+unix:/SOCKET[:/path] or wss+unix:...\n"
 "  -p, --path PATH             path prefix proxied to --upstream (default /)\n"
 "  -r, --route ROUTE           [HOST]PATH[[HEADER=VALUE]...]=URI[,URI...][;OPT...]\n"
 "                              (repeatable; the most specific wins; pools,\n"
@@ -407,6 +409,7 @@ enum {
 	OPT_ALLOW_ORIGIN,
 	OPT_MAX_CONNS_PER_IP,
 	OPT_TRUST_PROXY,
+	OPT_LISTEN_MODE,
 	OPT_RESOLV_CONF,
 	OPT_HOSTS_FILE,
 	OPT_DNS_MIN_TTL,
@@ -451,6 +454,7 @@ static const struct option long_options[] = {
 	{ "allow-origin", required_argument, NULL, OPT_ALLOW_ORIGIN },
 	{ "max-conns-per-ip", required_argument, NULL, OPT_MAX_CONNS_PER_IP },
 	{ "trust-proxy", required_argument, NULL, OPT_TRUST_PROXY },
+	{ "listen-mode", required_argument, NULL, OPT_LISTEN_MODE },
 	{ "resolv-conf", required_argument, NULL, OPT_RESOLV_CONF },
 	{ "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
 	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
@@ -626,7 +630,7 @@ check_print(void)
 {
 	static const char *const levels[] = { "error", "warn", "info",
 	    "debug" };
-	char addr[64];
+	char addr[128];		/* "unix:" and a socket path */
 	int i, j;
 
 	printf("version=%s\ntls=%s\n", WSPROXY_VERSION,
@@ -766,6 +770,7 @@ px_configure(int argc, char **argv)
 	px_cfg.dns_min_ttl = 5;
 	px_cfg.dns_max_ttl = 300;
 	px_cfg.admin.fd = -1;
+	px_cfg.listen_mode = -1;
 	px_cfg.log_level = PX_LOG_INFO;
 	px_cfg.argc = argc;
 	px_cfg.argv = argv;
@@ -800,6 +805,11 @@ px_configure(int argc, char **argv)
 			break;
 		case 'P':
 			add_protocols("--protocol", optarg);
+			break;
+		case OPT_LISTEN_MODE:
+			if ((px_cfg.listen_mode = listen_mode_parse(optarg)) < 0)
+				usage_error("--listen-mode: '%s' is not an octal"
+				    " mode from 0 to 0777", optarg);
 			break;
 		case OPT_MAX_CONNS_PER_IP:
 			px_cfg.max_conns_per_ip = (uint32_t)cfg_number(

@@ -40,6 +40,7 @@ struct tls_session;		/* tls.c: one resumable session */
 struct px_upstream {
 	const char	*uri;		/* as given, for logs */
 	int		 tls;		/* wss:// */
+	int		 is_unix;	/* ws+unix: addr[0] is the socket; never resolved */
 	char		*host;		/* for SNI and logs; no brackets */
 	char		*host_header;	/* Host: value sent upstream */
 	char		*path;		/* normalised; NULL when the URI has none */
@@ -142,6 +143,7 @@ struct px_listener {
 struct px_config {
 	struct px_listener listen[PX_MAX_LISTENERS];
 	int		 nlisten;
+	int		 listen_mode;	/* --listen-mode; -1: the umask's */
 	struct px_route	 route[PX_MAX_ROUTES];
 	int		 nroute;
 	struct px_upstream upstream[PX_MAX_UPSTREAMS];

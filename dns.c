@@ -930,7 +930,9 @@ dns_init(void)
 	}
 	nwatch = 0;
 	for (i = 0; i < px_cfg.nupstream; i++) {
-		if (literal(&px_cfg.upstream[i]) == 0)
+		/* A unix socket's one address is its path: never looked up. */
+		if (px_cfg.upstream[i].is_unix ||
+		    literal(&px_cfg.upstream[i]) == 0)
 			continue;
 		watch[nwatch].up = &px_cfg.upstream[i];
 		for (k = 0; k < 2; k++)

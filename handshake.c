@@ -344,7 +344,11 @@ out_forwarded(struct out *o, const struct hs_policy *pol,
     int trusted)
 {
 	const char *proto = client_tls ? "wss" : "ws";
-	int v6 = strchr(client_ip, ':') != NULL;
+	/* A unix-socket client (wsproxy(1) UNIX SOCKETS) is "unix:" in
+	 * X-Forwarded-For, as nginx says, and RFC 7239's obfuscated
+	 * identifier "_unix" in Forwarded, which only takes IPs and those. */
+	int unix_peer = strcmp(client_ip, "unix:") == 0;
+	int v6 = !unix_peer && strchr(client_ip, ':') != NULL;
 
 	if (!operator_header(pol, "X-Forwarded-For")) {
 		out_str(o, "X-Forwarded-For: ");
@@ -364,7 +368,7 @@ out_forwarded(struct out *o, const struct hs_policy *pol,
 	if (trusted)
 		out_chain(o, rq->head, "Forwarded");
 	out_str(o, v6 ? "for=\"[" : "for=");
-	out_str(o, client_ip);
+	out_str(o, unix_peer ? "_unix" : client_ip);
 	out_str(o, v6 ? "]\";proto=" : ";proto=");
 	out_str(o, proto);
 	if (rq->host != NULL) {

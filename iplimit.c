@@ -100,7 +100,9 @@ iplimit_take(const struct sockaddr_in6 *a)
 	struct entry *e;
 	uint8_t k[16];
 
-	if (table == NULL)
+	/* A unix-socket client has no address to count (wsproxy(1)
+	 * --max-conns-per-ip). */
+	if (table == NULL || a->sin6_family == AF_UNIX)
 		return 0;
 	key_of(a, k);
 	e = find(k);
@@ -118,7 +120,7 @@ iplimit_give(const struct sockaddr_in6 *a)
 	uint32_t hole, i, home;
 	uint8_t k[16];
 
-	if (table == NULL)
+	if (table == NULL || a->sin6_family == AF_UNIX)
 		return;
 	key_of(a, k);
 	e = find(k);

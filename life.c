@@ -44,6 +44,7 @@
 #include "io.h"
 #include "admin.h"
 #include "life.h"
+#include "listen.h"
 #include "log.h"
 #include "pair.h"
 
@@ -528,6 +529,7 @@ life_restart_ready(void)
 		px_log(PX_LOG_INFO, "event=restart_ready pid=%ld",
 		    (long)restart.pid);
 		restart_done();
+		listen_handed_over();	/* unix socket files: the new one's */
 		drain_start(WS_CLOSE_SERVICE_RESTART);
 		return;
 	}

@@ -9,9 +9,15 @@
  * inherited socket already bound to its address, so the kernel's accept
  * queue, and every client waiting in it, carries over: no client is
  * refused while one process hands over to the next.
+ *
+ * A unix:PATH listener's socket file is this process's to remove at
+ * exit when it bound it or took it over from a restart, unless it has
+ * handed it on to a restart in turn; systemd's sockets stay systemd's.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -33,6 +39,29 @@
 
 static int inherited[MAX_INHERITED];	/* -1 once taken */
 static int ninherited = -1;		/* -1: the environment not read yet */
+static int from_systemd;		/* they are systemd's (LISTEN_FDS) */
+
+/* Set in the environment by a process that got systemd's sockets, so
+ * that the processes its restarts start know whose they are. */
+#define SYSTEMD_MARK "WSPROXY_INHERIT_SYSTEMD"
+
+/* Unix socket files to remove at exit: the very file bound, not one
+ * that replaced it since. */
+static struct {
+	char		 path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t		 dev;
+	ino_t		 ino;
+} owned[PX_MAX_LISTENERS + 1];
+static int nowned;
+
+/* The socket path of a [tls:]unix:PATH listener, else NULL. */
+static const char *
+unix_path(const struct px_listener *l)
+{
+	const char *a = l->text + (l->tls ? 4 : 0);
+
+	return strncmp(a, "unix:", 5) == 0 ? a + 5 : NULL;
+}
 
 /* Split [tls:][proxy:]HOST:PORT; host "" means every address.  NULL or
  * why not. */
@@ -71,9 +100,39 @@ split(const struct px_listener *l, char *host, size_t hostlen, char *port,
 const char *
 listen_check(const struct px_listener *l)
 {
+	static char why[64];
 	char host[256], port[8];
+	const char *path = unix_path(l);
+	size_t n;
 
+	if (path != NULL) {
+		if (path[0] != '/')
+			return "the socket path must be absolute";
+		/* It goes into log lines unquoted, as addresses do. */
+		for (n = 0; path[n] != '\0'; n++)
+			if ((unsigned char)path[n] <= ' ' || path[n] == 0x7f ||
+			    path[n] == '"' || path[n] == '\\')
+				return "the socket path may not hold blanks,"
+				    " control characters, '\"' or '\\'";
+		if (n < sizeof(owned[0].path))
+			return NULL;
+		snprintf(why, sizeof(why), "socket path longer than %zu bytes",
+		    sizeof(owned[0].path) - 1);
+		return why;
+	}
 	return split(l, host, sizeof(host), port, sizeof(port));
+}
+
+int
+listen_mode_parse(const char *s)
+{
+	size_t n = strspn(s, "01234567");
+	unsigned long mode;
+
+	if (n == 0 || n > 4 || s[n] != '\0')
+		return -1;
+	mode = strtoul(s, NULL, 8);
+	return mode > 0777 ? -1 : (int)mode;
 }
 
 /* ------------------------------------------------------------------ */
@@ -90,6 +149,7 @@ inherit_read(void)
 
 	ninherited = 0;
 	if (s != NULL) {
+		from_systemd = getenv(SYSTEMD_MARK) != NULL;
 		while (*s != '\0' && ninherited < MAX_INHERITED) {
 			fd = strtol(s, &end, 10);
 			if (end == s || fd < 3)
@@ -103,6 +163,8 @@ inherit_read(void)
 		n = strtol(s, NULL, 10);
 		for (i = 0; i < n && i < MAX_INHERITED; i++)
 			inherited[ninherited++] = 3 + (int)i;	/* SD_LISTEN_FDS_START */
+		from_systemd = 1;
+		(void)setenv(SYSTEMD_MARK, "1", 1);
 	}
 	unsetenv("WSPROXY_INHERIT_FDS");
 	unsetenv("LISTEN_PID");
@@ -144,6 +206,14 @@ bound_to(int fd, const struct sockaddr *sa)
 
 		return a->sin6_port == b->sin6_port &&
 		    memcmp(&a->sin6_addr, &b->sin6_addr, 16) == 0;
+	}
+	if (sa->sa_family == AF_UNIX) {
+		const struct sockaddr_un *a = (const struct sockaddr_un *)sa;
+		const struct sockaddr_un *b = (const struct sockaddr_un *)&ss;
+
+		/* ss was zeroed, and a's path is NUL-terminated. */
+		return strncmp(a->sun_path, b->sun_path,
+		    sizeof(a->sun_path)) == 0;
 	}
 	return 0;
 }
@@ -215,6 +285,139 @@ listen_fail(const struct px_listener *l, const char *what, int check)
 	exit(check ? 64 : 71);
 }
 
+/* ------------------------------------------------------------------ */
+/* Unix sockets (wsproxy(1) UNIX SOCKETS)                              */
+/* ------------------------------------------------------------------ */
+
+/* Remember path's socket file, to remove it at exit. */
+static void
+own(const char *path)
+{
+	static int registered;
+	struct stat st;
+
+	if (!registered++)
+		(void)atexit(listen_unlink);
+	if (nowned == (int)(sizeof(owned) / sizeof(owned[0])) ||
+	    stat(path, &st) < 0)
+		return;
+	snprintf(owned[nowned].path, sizeof(owned[0].path), "%s", path);
+	owned[nowned].dev = st.st_dev;
+	owned[nowned].ino = st.st_ino;
+	nowned++;
+}
+
+void
+listen_unlink(void)
+{
+	struct stat st;
+	int i;
+
+	for (i = 0; i < nowned; i++)
+		if (stat(owned[i].path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+		    st.st_dev == owned[i].dev && st.st_ino == owned[i].ino)
+			(void)unlink(owned[i].path);
+	nowned = 0;
+}
+
+void
+listen_handed_over(void)
+{
+	nowned = 0;
+}
+
+/*
+ * Make room for a socket at sun: NULL, or why not.  A socket file is a
+ * leftover when connecting to it is refused, and only then removed; a
+ * listening one, or a file of any other kind, stays.
+ */
+static const char *
+unix_clear(const struct sockaddr_un *sun)
+{
+	static char why[128];
+	struct stat st;
+	int fd, r;
+
+	if (lstat(sun->sun_path, &st) < 0)
+		return errno == ENOENT ? NULL : strerror(errno);
+	if (!S_ISSOCK(st.st_mode))
+		return "address in use: a file that is not a socket is there"
+		    " (left alone)";
+	if ((fd = sock_new(AF_UNIX)) < 0)
+		return strerror(errno);
+	/* Non-blocking: a listener whose queue is full says EAGAIN. */
+	r = connect(fd, (const struct sockaddr *)sun, sizeof(*sun));
+	if (r < 0 && errno == ECONNREFUSED) {
+		close(fd);
+		if (unlink(sun->sun_path) < 0 && errno != ENOENT) {
+			snprintf(why, sizeof(why), "cannot remove the stale"
+			    " socket: %s", strerror(errno));
+			return why;
+		}
+		px_log(PX_LOG_INFO, "event=listen_stale path=%s msg=\"nothing"
+		    " listened on it; removed\"", sun->sun_path);
+		return NULL;
+	}
+	if (r == 0 || errno == EAGAIN || errno == EINPROGRESS)
+		snprintf(why, sizeof(why), "address in use: a process is"
+		    " listening on it");
+	else
+		snprintf(why, sizeof(why), "cannot probe the socket there: %s",
+		    strerror(errno));
+	close(fd);
+	return why;
+}
+
+/*
+ * A unix listener: the handed-over socket for path, or a new one, its
+ * mode --listen-mode.  The umask is narrowed around bind() so that no
+ * client can connect before the chmod() that makes the mode exact.
+ */
+static void
+open_unix(struct px_listener *l, const char *path, int check)
+{
+	struct sockaddr_un sun;
+	const char *why;
+	mode_t mask = 0;
+	int fd, err = 0;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, strlen(path));	/* listen_check() */
+	if ((l->fd = inherit_take((const struct sockaddr *)&sun)) >= 0) {
+		if (!from_systemd)
+			own(path);
+		return;
+	}
+	if ((why = unix_clear(&sun)) != NULL)
+		listen_fail(l, why, check);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) < 0)
+		listen_fail(l, strerror(errno), check);
+	if (px_cfg.listen_mode >= 0)
+		mask = umask((mode_t)(~(unsigned)px_cfg.listen_mode & 0777));
+	if (bind(fd, (const struct sockaddr *)&sun, sizeof(sun)) < 0)
+		err = errno;
+	if (px_cfg.listen_mode >= 0)
+		(void)umask(mask);
+	if (err == 0)
+		own(path);
+	if (err == 0 && px_cfg.listen_mode >= 0 &&
+	    chmod(path, (mode_t)px_cfg.listen_mode) < 0)
+		err = errno;
+	if (err == 0 && (listen(fd, 1024) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0))
+		err = errno;
+	if (err != 0) {
+		char msg[256];
+
+		close(fd);
+		snprintf(msg, sizeof(msg), "cannot bind: %s", strerror(err));
+		listen_fail(l, msg, check);
+	}
+	l->fd = fd;
+}
+
 static void
 open_listener(struct px_listener *l, int check)
 {
@@ -222,6 +425,10 @@ open_listener(struct px_listener *l, int check)
 	struct addrinfo hints, *res;
 	int err;
 
+	if (unix_path(l) != NULL) {
+		open_unix(l, unix_path(l), check);
+		return;
+	}
 	if (split(l, host, sizeof(host), port, sizeof(port)) != NULL)
 		listen_fail(l, "bad address", check);
 	if (host[0] == '\0') {
@@ -307,5 +514,6 @@ listen_open(int check)
 		if (px_cfg.admin.fd >= 0)
 			close(px_cfg.admin.fd);
 		px_cfg.admin.fd = -1;
+		listen_unlink();
 	}
 }

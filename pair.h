@@ -237,7 +237,8 @@ struct pair {
 	const char	*why;		/* reason of a rejection, or of an open
 					 * pair's abrupt end, for the log */
 	struct sockaddr_in6 peer;	/* client address: a sockaddr_in for IPv4
-					 * (v4-mapped ones unmapped, sock_peer()) */
+					 * (v4-mapped ones unmapped, sock_peer()),
+					 * the family alone for AF_UNIX */
 };
 
 /* Is the flow sealed: nothing past 'ready' is ever written? */

@@ -104,7 +104,12 @@ pairlog_upstream(struct pair *p, const struct sockaddr *sa, size_t len)
 	struct note *n = &notes[pair_index(p)];
 
 	memset(&n->up, 0, sizeof(n->up));
-	memcpy(&n->up, sa, len < sizeof(n->up) ? len : sizeof(n->up));
+	/* A unix socket's path does not fit: upstream_keys() takes it from
+	 * the upstream, which has exactly one. */
+	if (sa->sa_family == AF_UNIX)
+		n->up.sin6_family = AF_UNIX;
+	else
+		memcpy(&n->up, sa, len < sizeof(n->up) ? len : sizeof(n->up));
 	n->has_up = 1;
 }
 
@@ -147,14 +152,15 @@ upstream_keys(const struct pair *p, char *out, size_t cap)
 {
 	const struct note *n = &notes[pair_index(p)];
 	const struct px_route *r = &px_cfg.route[p->route];
-	char addr[64];
+	char addr[128];		/* "unix:" and a socket path */
 
 	out[0] = '\0';
 	if (!p->routed)
 		return;
 	if (n->has_up)
-		(void)sock_addr_text((const struct sockaddr *)&n->up, addr,
-		    sizeof(addr));
+		(void)sock_addr_text(r->upstream->is_unix ?
+		    (const struct sockaddr *)&r->upstream->addr[0] :
+		    (const struct sockaddr *)&n->up, addr, sizeof(addr));
 	snprintf(out, cap, " route=%s upstream=%s upstream_addr=%s",
 	    r->label, r->upstream[p->member < r->nupstream ? p->member : 0].uri,
 	    n->has_up ? addr : "-");

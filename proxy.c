@@ -621,8 +621,10 @@ accept_run(int li)
 			continue;
 		}
 #ifndef __linux__
-		sock_nodelay(fd);	/* Linux: inherited from the listener */
-		sock_keepalive(fd, cfg.tcp_keepalive);
+		if (ss.ss_family != AF_UNIX) {	/* Linux: inherited */
+			sock_nodelay(fd);
+			sock_keepalive(fd, cfg.tcp_keepalive);
+		}
 #endif
 		sock_peer(&p->peer, &ss, sl);
 		if (l->proxy && !pp_cidr_match(cfg.trust, cfg.ntrust,

@@ -1,10 +1,11 @@
 /*
  * routes.c - routes and upstream URIs as the command line gives them
  * (wsproxy(1) REWRITING): prefixes and URI paths normalised
- * as request targets are, and upstream host names resolved.
+ * as request targets are (host names are dns.c's).
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 
 #include <netdb.h>
@@ -90,7 +91,50 @@ normalise_uri_target(const char *flag, const char *uri, const char *rest,
 	free(d);
 }
 
-/* ws://host[:port][/path][?query] into r. */
+/*
+ * ws+unix:PATH[:TARGET] into r (wsproxy(1) UNIX SOCKETS); p is just
+ * after the scheme.  The socket path runs to the first ':', so a path
+ * holding one cannot be named; TARGET is a path and query as in ws://.
+ * The one address is the socket itself: nothing is ever resolved, and
+ * the Host header and the name TLS verifies are "localhost".
+ */
+static void
+parse_unix_uri(const char *flag, const char *uri, const char *p,
+    struct px_upstream *r)
+{
+	struct sockaddr_un sun;
+	size_t i, n = strcspn(p, ":");
+	const char *rest = p + n;
+
+	if (p[0] != '/')
+		usage_error("%s: '%s': the socket path must be absolute", flag,
+		    uri);
+	if (n >= sizeof(sun.sun_path))
+		usage_error("%s: '%s': socket path longer than %zu bytes", flag,
+		    uri, sizeof(sun.sun_path) - 1);
+	/* It goes into log lines unquoted (upstream_addr=unix:PATH). */
+	for (i = 0; i < n; i++)
+		if ((unsigned char)p[i] < ' ' || p[i] == 0x7f || p[i] == '"' ||
+		    p[i] == '\\')
+			usage_error("%s: '%s': the socket path may not hold"
+			    " control characters, '\"' or '\\'", flag, uri);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, p, n);
+	memcpy(&r->addr[0], &sun, sizeof(sun));
+	r->addr_len[0] = (socklen_t)sizeof(sun);
+	r->naddr = 1;
+	r->host = xstrndup("localhost", 9);
+	r->host_header = xstrndup("localhost", 9);
+	if (*rest == ':' && *++rest != '\0') {
+		if (*rest != '/' && *rest != '?')
+			usage_error("%s: '%s': the socket path must be followed"
+			    " by ':/PATH' or ':?QUERY'", flag, uri);
+		normalise_uri_target(flag, uri, rest, r);
+	}
+}
+
+/* ws://host[:port][/path][?query] (or ws+unix:) into r. */
 static void
 parse_uri(const char *flag, const char *uri, struct px_upstream *r)
 {
@@ -105,14 +149,25 @@ parse_uri(const char *flag, const char *uri, struct px_upstream *r)
 	} else if (strncasecmp(p, "wss://", 6) == 0) {
 		r->tls = 1;
 		p += 6;
-		if (!tls_built_in())
-			usage_error("%s: '%s': this binary was built without TLS",
-			    flag, uri);
+	} else if (strncasecmp(p, "ws+unix:", 8) == 0) {
+		r->is_unix = 1;
+		p += 8;
+	} else if (strncasecmp(p, "wss+unix:", 9) == 0) {
+		r->is_unix = r->tls = 1;
+		p += 9;
 	} else
-		usage_error("%s: '%s' is not a ws:// or wss:// URI", flag, uri);
+		usage_error("%s: '%s' is not a ws://, wss://, ws+unix: or"
+		    " wss+unix: URI", flag, uri);
+	if (r->tls && !tls_built_in())
+		usage_error("%s: '%s': this binary was built without TLS",
+		    flag, uri);
 	if (strpbrk(uri, "# \t\r\n") != NULL)
 		usage_error("%s: '%s' may not contain a fragment or blanks",
 		    flag, uri);
+	if (r->is_unix) {
+		parse_unix_uri(flag, uri, p, r);
+		return;
+	}
 	if (*p == '[') {
 		host = p + 1;
 		host_end = strchr(host, ']');

@@ -4,6 +4,7 @@
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
@@ -15,6 +16,19 @@
 #include <unistd.h>
 
 #include "sock.h"
+
+/*
+ * A unix-socket peer's path is as long as accept() said, and usually
+ * empty (an unbound client): end it there, so that sock_addr_text()
+ * never reads what the buffer held before.  cap is the buffer's size,
+ * always more than a sockaddr_un's when it is a sockaddr_storage.
+ */
+static void
+unix_terminate(struct sockaddr *sa, const socklen_t *len, socklen_t cap)
+{
+	if (sa != NULL && *len < cap && sa->sa_family == AF_UNIX)
+		((char *)sa)[*len] = '\0';
+}
 
 /*
  * New sockets are non-blocking and close-on-exec; where the kernel can
@@ -33,7 +47,12 @@ sock_new(int family)
 int
 sock_accept(int lfd, struct sockaddr *sa, socklen_t *len)
 {
-	return accept4(lfd, sa, len, SOCK_FLAGS);
+	socklen_t cap = len != NULL ? *len : 0;
+	int fd = accept4(lfd, sa, len, SOCK_FLAGS);
+
+	if (fd >= 0 && len != NULL)
+		unix_terminate(sa, len, cap);
+	return fd;
 }
 #else
 static int
@@ -61,7 +80,12 @@ sock_new(int family)
 int
 sock_accept(int lfd, struct sockaddr *sa, socklen_t *len)
 {
-	return set_flags(accept(lfd, sa, len));
+	socklen_t cap = len != NULL ? *len : 0;
+	int fd = set_flags(accept(lfd, sa, len));
+
+	if (fd >= 0 && len != NULL)
+		unix_terminate(sa, len, cap);
+	return fd;
 }
 #endif
 
@@ -103,6 +127,12 @@ sock_peer(struct sockaddr_in6 *out, const struct sockaddr_storage *ss,
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
 
 	memset(out, 0, sizeof(*out));
+	/* A unix client has no address worth keeping (and its path would
+	 * not fit): the family alone, its "path" the empty string. */
+	if (ss->ss_family == AF_UNIX) {
+		out->sin6_family = AF_UNIX;
+		return;
+	}
 	/* ss was filled in by accept(); the analyzer cannot see that. */
 	if (ss->ss_family == AF_INET6 &&	/* NOLINT(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	    IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
@@ -134,6 +164,13 @@ sock_addr_text(const struct sockaddr *sa, char *out, size_t len)
 
 		(void)sock_ip_text(sa, host, sizeof(host));
 		snprintf(out, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+	} else if (sa->sa_family == AF_UNIX) {
+		const char *path = ((const struct sockaddr_un *)sa)->sun_path;
+
+		if (path[0] == '\0')
+			snprintf(out, len, "unix");
+		else
+			snprintf(out, len, "unix:%s", path);
 	} else
 		snprintf(out, len, "?");
 	return out;
@@ -144,6 +181,10 @@ sock_ip_text(const struct sockaddr *sa, char *out, size_t len)
 {
 	if (len < INET6_ADDRSTRLEN)
 		return 0;
+	if (sa->sa_family == AF_UNIX) {
+		memcpy(out, "unix:", 6);	/* as nginx's $remote_addr */
+		return 5;
+	}
 	if (sa->sa_family == AF_INET) {
 		/* By hand: inet_ntop() goes through sprintf (1k instructions
 		 * per handshake in callgrind). */

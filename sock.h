@@ -14,7 +14,8 @@
 /* A non-blocking, close-on-exec TCP socket; -1 with errno. */
 int sock_new(int family);
 
-/* accept() a non-blocking, close-on-exec client; -1 with errno. */
+/* accept() a non-blocking, close-on-exec client; -1 with errno.  A unix
+ * client's path in sa ends where *len says (see sock_addr_text()). */
 int sock_accept(int lfd, struct sockaddr *sa, socklen_t *len);
 
 /* TCP_NODELAY: WebSocket messages are small and latency-bound. */
@@ -29,15 +30,25 @@ void sock_keepalive(int fd, unsigned secs);
 
 /*
  * An accepted address as the peer it is: an IPv4 client of a dual-stack
- * listener ("::ffff:192.0.2.1") becomes the IPv4 address.
+ * listener ("::ffff:192.0.2.1") becomes the IPv4 address; a unix-socket
+ * client keeps its family alone (AF_UNIX, no path).
  */
 void sock_peer(struct sockaddr_in6 *out, const struct sockaddr_storage *ss,
     socklen_t len);
 
-/* "192.0.2.1:4000" or "[2001:db8::1]:4000" into out; out. */
+/*
+ * "192.0.2.1:4000", "[2001:db8::1]:4000", or for AF_UNIX "unix:PATH" or
+ * "unix" when the path is empty, into out; out.  A unix address must
+ * hold a NUL-terminated path: a whole sockaddr_un, one from
+ * sock_accept() or sock_peer().
+ */
 const char *sock_addr_text(const struct sockaddr *sa, char *out, size_t len);
 
-/* The IP alone ("192.0.2.1", "2001:db8::1") into out; its length. */
+/*
+ * The IP alone ("192.0.2.1", "2001:db8::1") into out; its length.  A
+ * unix-socket peer is "unix:", as nginx names one (wsproxy(1) UNIX
+ * SOCKETS).
+ */
 size_t sock_ip_text(const struct sockaddr *sa, char *out, size_t len);
 
 /*

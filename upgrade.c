@@ -456,8 +456,10 @@ connect_start(struct pair *p)
 			return;
 		}
 		px_fd_opened();
-		sock_nodelay(fd);
-		sock_keepalive(fd, cfg.tcp_keepalive);
+		if (sa->sa_family != AF_UNIX) {	/* TCP options only */
+			sock_nodelay(fd);
+			sock_keepalive(fd, cfg.tcp_keepalive);
+		}
 		pairlog_upstream(p, sa, r->addr_len[p->addr]);
 		if (connect(fd, sa, r->addr_len[p->addr]) < 0 &&
 		    errno != EINPROGRESS) {

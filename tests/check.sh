@@ -44,6 +44,8 @@ step unit-balance build/test_balance
 step unit-balance-asan build/test_balance-asan
 step unit-proxyproto build/test_proxyproto
 step unit-proxyproto-asan build/test_proxyproto-asan
+step unit-routes build/test_routes
+step unit-routes-asan build/test_routes-asan
 step unit-dns build/test_dns
 step unit-dns-asan build/test_dns-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
@@ -58,6 +60,13 @@ for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 done
+# routes.c's upstream URI parser (command-line input).
+work=$(mktemp -d)
+cp -r tests/fuzz/corpus/uri/. "$work"/
+step fuzz_uri build/fuzz_uri -max_total_time="$FUZZ_SECONDS" \
+    -dict=tests/fuzz/uri.dict -artifact_prefix=build/ -print_final_stats=1 \
+    "$work"
+rm -rf "$work"
 # tls.c's certificate SAN walker: only in a TLS build (needs BearSSL).
 if [ -x build/fuzz_san ]; then
 	work=$(mktemp -d)

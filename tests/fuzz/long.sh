@@ -15,6 +15,7 @@ OUT=build/fuzz-long
 targets=${*:-fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target fuzz_origin fuzz_dns}
 # tls.c's SAN walker is built only with TLS
 [ $# -eq 0 ] && [ -x build/fuzz_san ] && targets="$targets fuzz_san"
+[ $# -eq 0 ] && targets="$targets fuzz_uri"
 mkdir -p "$OUT"
 
 dict_of() {	# the -dict= option for a target, if it has one
@@ -22,6 +23,7 @@ dict_of() {	# the -dict= option for a target, if it has one
 	*frame) echo -dict=tests/fuzz/frame.dict ;;
 	*pair) echo -dict=tests/fuzz/pair.dict ;;
 	*http*) echo -dict=tests/fuzz/http.dict ;;
+	*uri) echo -dict=tests/fuzz/uri.dict ;;
 	esac
 }
 

@@ -217,6 +217,26 @@ class Proxy:
         self.baseline = self.settled_fd_count()
         self.base_rss = rss_kib(self.pid)
 
+    def wait_unix(self, path, timeout=5.0):
+        """wait_listening() for a proxy on --listen unix:PATH (started
+        with listen=False, wait=False): the socket file is there and
+        start-up is logged.  No probe connection: it would hold a pair."""
+        if VALGRIND:
+            timeout *= 4
+        end = time.time() + timeout
+        while time.time() < end:
+            if self.p.poll() is not None:
+                raise Fail('wsproxy exited with %s at start-up: %s' %
+                           (self.p.returncode, self.stderr_tail(300)))
+            if os.path.exists(path) and 'event=start' in self.stderr_text():
+                break
+            time.sleep(0.02)
+        else:
+            raise Fail('wsproxy not listening on %s after %.0fs' % (path, timeout))
+        time.sleep(0.05)
+        self.baseline = self.settled_fd_count()
+        self.base_rss = rss_kib(self.pid)
+
     def settled_fd_count(self):
         last = fd_count(self.pid)
         for _ in range(10):
@@ -1012,12 +1032,20 @@ class WsUpstream:
         self.loop = Loop()
         ctx.loops.append(self.loop)
 
+        unix = kw.pop('unix', None)    # a socket path: serve there instead
+
         async def start():
+            if unix:
+                return await ws.unix_serve(self._handle, unix, **kw)
             return await ws.serve(self._handle, '127.0.0.1', 0, **kw)
 
         self.server = self.loop.call(start())
-        self.port = self.server.sockets[0].getsockname()[1]
-        self.uri = 'ws://127.0.0.1:%d' % self.port
+        if unix:
+            self.port = None
+            self.uri = 'ws+unix:%s' % unix
+        else:
+            self.port = self.server.sockets[0].getsockname()[1]
+            self.uri = 'ws://127.0.0.1:%d' % self.port
         ctx.servers.append(self)
 
     async def _handle(self, ws, path=None):
@@ -1078,12 +1106,16 @@ class WsUpstream:
 
 
 def ws_connect(uri, **kw):
-    """websockets.connect with test-friendly defaults."""
+    """websockets.connect with test-friendly defaults; unix=PATH
+    connects to that socket, uri then giving the Host and path."""
     ws = _ws()
     kw.setdefault('max_size', None)
     kw.setdefault('ping_interval', None)
     kw.setdefault('close_timeout', 2)
     kw.setdefault('open_timeout', 5)
+    unix = kw.pop('unix', None)
+    if unix:
+        return ws.unix_connect(unix, uri, **kw)
     return ws.connect(uri, **kw)
 
 
@@ -1114,6 +1146,16 @@ class Ctx:
 
     def ws_upstream(self, handler=None, **kw):
         return WsUpstream(self, handler, **kw)
+
+    def unix_proxy(self, path, *args, **kw):
+        """wsproxy listening on unix:PATH (tls:unix:PATH when tls=True)
+        only; .unix is the path."""
+        tls = kw.pop('tls', False)
+        px = Proxy(self, ['--listen', '%sunix:%s' % ('tls:' if tls else '', path)] +
+                   list(args), listen=False, wait=False, **kw)
+        px.unix = path
+        px.wait_unix(path)
+        return px
 
     def raw_upstream(self, handler=raw_echo_handler, **kw):
         """kw: backlog, host ('::1' for IPv6)."""

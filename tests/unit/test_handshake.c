@@ -255,6 +255,11 @@ static const struct up_vec up_vecs[] = {
 	      "\r\nSec-WebSocket-Extensions: permessage-deflate; "
 	      "client_max_window_bits\r\n", NULL },
 	    { "admin", "Host: root", "other", "webkit", "for=127", NULL }, 0 },
+	{ "unix-socket client", &pol_plain,
+	    "GET /x HTTP/1.1\r\nHost: h\r\n" UPGRADE "\r\n", "unix:",
+	    { "\r\nX-Forwarded-For: unix:\r\n",
+	      "\r\nForwarded: for=_unix;proto=ws;host=\"h\"\r\n", NULL },
+	    { "[unix", "for=unix", NULL }, 0 },
 };
 
 static void

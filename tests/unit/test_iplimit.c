@@ -4,7 +4,8 @@
  * small as the code allows (twice the slots), so that collisions,
  * wrap-around and the backward shift on removal all happen.  After every
  * step each address's count must be what the model says, shown by
- * take() refusing exactly at --max-conns-per-ip.
+ * take() refusing exactly at --max-conns-per-ip.  Unix-socket clients
+ * are never counted.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -105,6 +106,28 @@ main(void)
 		}
 		iplimit_give(&addr[a]);
 		iplimit_give(&addr[a]);
+	}
+	/* unix-socket clients (sock_peer(): the family alone) are never
+	 * counted: more than the limit pass, and giving them back is a
+	 * no-op that leaves the table as it was */
+	if (!failed) {
+		struct sockaddr_in6 u;
+
+		memset(&u, 0, sizeof(u));
+		u.sin6_family = AF_UNIX;
+		for (i = 0; i < 3 * SLOTS && !failed; i++)
+			if (iplimit_take(&u) != 0) {
+				printf("unix client %d refused\n", i);
+				failed = 1;
+			}
+		for (i = 0; i < 3 * SLOTS; i++)
+			iplimit_give(&u);
+		if (!failed && (iplimit_take(&addr[0]) != 0 ||
+		    iplimit_take(&addr[0]) != 0 ||
+		    iplimit_take(&addr[0]) != -1)) {
+			printf("unix clients changed the table\n");
+			failed = 1;
+		}
 	}
 	printf("%d passed, %d failed\n", failed ? 0 : 1, failed);
 	return failed;
