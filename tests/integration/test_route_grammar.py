@@ -19,7 +19,7 @@ BAD = [
     ('ch@t.example.com/x=ws://a', "host 'ch@t.example.com'"),
     ('/x=', 'an empty upstream'),
     ('/x=ws://a,', 'an empty upstream'),
-    ('/x=ws://a,http://b', "'http://b' is not a ws:// or wss:// URI"),
+    ('/x=ws://a,http://b', "'http://b' is not a ws://, wss://"),
     ('/x=ws://a,ws://a', 'in the pool twice'),
     ('/x=ws://a weight=0', 'weight: 0 is out of range'),
     ('/x=ws://a weight=x', "weight: 'x' is not a number"),
