@@ -235,7 +235,9 @@ route_error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/* The analyzer loses va_start when a caller's path ends in this
+	 * noreturn function; ap is started just above. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* NOLINT(clang-analyzer-valist.Uninitialized) */
 	va_end(ap);
 	usage_error("%s: '%s': %s", cur_flag, cur_text, msg);
 }
@@ -318,8 +320,7 @@ static void
 route_member(struct px_route *r, const char *s, size_t n)
 {
 	struct px_upstream *u;
-	const char *sp;
-	char *uri;
+	char *uri, *sp;
 
 	while (n > 0 && *s == ' ') {
 		s++;
@@ -334,28 +335,24 @@ route_member(struct px_route *r, const char *s, size_t n)
 	u = &px_cfg.upstream[px_cfg.nupstream++];
 	r->nupstream++;
 	u->weight = 1;
-	sp = memchr(s, ' ', n);
-	if (sp != NULL) {
-		const char *w = sp;
-		char num[8], wflag[300];
-
-		while (w < s + n && *w == ' ')
-			w++;
-		if ((size_t)(s + n - w) < 8 || strncmp(w, "weight=", 7) != 0 ||
-		    (size_t)(s + n - w) - 7 >= sizeof(num))
-			route_error("after upstream '%.*s': expected"
-			    " ' weight=N'", (int)(sp - s), s);
-		memcpy(num, w + 7, (size_t)(s + n - w) - 7);
-		num[(size_t)(s + n - w) - 7] = '\0';
-		snprintf(wflag, sizeof(wflag), "%s: '%.*s': weight", cur_flag,
-		    (int)(sp - s), s);
-		u->weight = (unsigned)cfg_number(wflag, num, 1, 100);
-		n = (size_t)(sp - s);
-	}
+	/* The member alone, as a string: "URI" or "URI weight=N". */
 	uri = xstrndup(s, n);
+	sp = strchr(uri, ' ');
+	if (sp != NULL) {
+		const char *w = sp + strspn(sp, " ");
+		char wflag[300];
+
+		*sp = '\0';
+		if (strncmp(w, "weight=", 7) != 0)
+			route_error("after upstream '%s': expected ' weight=N'",
+			    uri);
+		snprintf(wflag, sizeof(wflag), "%s: '%s': weight", cur_flag,
+		    uri);
+		u->weight = (unsigned)cfg_number(wflag, w + 7, 1, 100);
+	}
 	parse_uri(cur_flag, uri, u);
 	u->route = r;
-	u->seed = bal_hash(uri, n, 0);
+	u->seed = bal_hash(uri, strlen(uri), 0);
 }
 
 /* hash(header:NAME), hash(cookie:NAME), hash(ip). */
