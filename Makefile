@@ -161,10 +161,10 @@ build/test_proxyproto: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
 build/test_proxyproto-asan: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_proxyproto.c proxyproto.c
-build/test_routes: tests/unit/test_routes.c routes.c target.c config.h target.h
+build/test_routes: tests/unit/test_routes.c tests/unit/routes_stubs.h routes.c target.c config.h target.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_routes.c target.c balance.c
-build/test_routes-asan: tests/unit/test_routes.c routes.c target.c config.h target.h
+build/test_routes-asan: tests/unit/test_routes.c tests/unit/routes_stubs.h routes.c target.c config.h target.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_routes.c target.c balance.c
 
@@ -204,7 +204,7 @@ build/fuzz_proxyproto: tests/fuzz/fuzz_proxyproto.c tests/fuzz/fuzz_check.h prox
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< proxyproto.c
 # The upstream URI parser: routes.c is #included by the harness.
 FUZZERS += fuzz_uri
-build/fuzz_uri: tests/fuzz/fuzz_uri.c tests/fuzz/fuzz_check.h routes.c target.c config.h target.h
+build/fuzz_uri: tests/fuzz/fuzz_uri.c tests/fuzz/fuzz_check.h tests/unit/routes_stubs.h routes.c target.c config.h target.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< target.c balance.c
 

@@ -66,26 +66,6 @@ usage_error(const char *fmt, ...)
 	longjmp(on_error, 1);
 }
 
-/* The route grammar's numbers and durations (config.c) are not
- * reached by URIs alone. */
-uint64_t
-cfg_number(const char *flag, const char *arg, uint64_t min, uint64_t max)
-{
-	(void)arg;
-	(void)min;
-	(void)max;
-	usage_error("%s: not in this harness", flag);
-}
-
-uint64_t
-cfg_duration(const char *flag, const char *arg, uint64_t min, uint64_t max)
-{
-	(void)arg;
-	(void)min;
-	(void)max;
-	usage_error("%s: not in this harness", flag);
-}
-
 char *
 xstrndup(const char *s, size_t n)
 {
@@ -98,18 +78,7 @@ xstrndup(const char *s, size_t n)
 	return d;
 }
 
-void
-px_log(enum px_log_level level, const char *fmt, ...)
-{
-	(void)level;
-	(void)fmt;
-}
-
-int
-tls_built_in(void)
-{
-	return 1;
-}
+#include "../unit/routes_stubs.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
