@@ -61,7 +61,7 @@ static uint64_t tag_base;		/* poller data of slot 0 */
 static int accept_more;			/* the last turn left some */
 static int nopen;			/* connections in conns[] */
 static int busy_logged;
-static double start_time;
+static uint64_t start_ms;		/* since the epoch */
 static char *bodies;			/* ADMIN_BODIES x ADMIN_BODY */
 static int body_used[ADMIN_BODIES];
 
@@ -72,7 +72,9 @@ admin_init(uint64_t listener_data, uint64_t conn_data)
 	int i;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	start_time = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	/* The gauge shows milliseconds: round to the nearest one. */
+	start_ms = (uint64_t)ts.tv_sec * 1000 +
+	    ((uint64_t)ts.tv_nsec + 500000) / 1000000;
 	for (i = 0; i < ADMIN_CONNS; i++)
 		conns[i].fd = -1;
 	if (px_cfg.admin.text == NULL || px_cfg.admin.fd < 0)
@@ -191,7 +193,7 @@ render(struct admin_conn *c)
 	g.buffers_in_use = buffers_in_use();
 	g.buffers_max = 2 * (uint64_t)px_slab_size();
 	g.tls_in_use = tls_in_use();
-	g.start_time = start_time;
+	g.start_ms = start_ms;
 	g.ready = px_run == RUN_ACCEPTING;
 	g.tls = tls_built_in();
 	len = metrics_render(&g, bodies + (size_t)i * ADMIN_BODY, ADMIN_BODY);

@@ -277,6 +277,32 @@ status_label(char *out, size_t len, unsigned bucket)
 		snprintf(out, len, "%u", statuses[bucket]);
 }
 
+/*
+ * n units of 10^-places as a decimal ("%.6f" of n / 1e6 for places 6),
+ * by integer arithmetic: no floating point in the metrics, so the static
+ * build's printf (fmt.c) needs none.  trim drops trailing zeros and a
+ * bare point, as %g did for the bucket bounds (all below %g's switch to
+ * an exponent).
+ */
+static const char *
+decimal(char *out, size_t len, uint64_t n, unsigned places, int trim)
+{
+	uint64_t unit = 1;
+	size_t end;
+	unsigned i;
+
+	for (i = 0; i < places; i++)
+		unit *= 10;
+	snprintf(out, len, "%llu.%0*llu", (unsigned long long)(n / unit),
+	    (int)places, (unsigned long long)(n % unit));
+	end = strlen(out);
+	while (trim && out[end - 1] == '0')
+		out[--end] = '\0';
+	if (trim && out[end - 1] == '.')
+		out[--end] = '\0';
+	return out;
+}
+
 static void
 histogram(struct text *t, const char *name, const char *route,
     const struct met_hist *h, int slow)
@@ -284,19 +310,21 @@ histogram(struct text *t, const char *name, const char *route,
 	const uint64_t *b = slow ? slow_us : fast_us;
 	uint64_t cum = 0;
 	unsigned i;
+	char num[32];
 
 	for (i = 0; i < MET_BUCKETS; i++) {
 		cum += h->bucket[i];
 		if (i < MET_BUCKETS - 1)
-			add(t, "%s_bucket{route=\"%s\",le=\"%g\"} %llu\n", name,
-			    route, (double)b[i] / 1e6, (unsigned long long)cum);
+			add(t, "%s_bucket{route=\"%s\",le=\"%s\"} %llu\n", name,
+			    route, decimal(num, sizeof(num), b[i], 6, 1),
+			    (unsigned long long)cum);
 		else
 			add(t, "%s_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
 			    name, route, (unsigned long long)cum);
 	}
-	add(t, "%s_sum{route=\"%s\"} %.6f\n%s_count{route=\"%s\"} %llu\n",
-	    name, route, (double)h->sum_us / 1e6, name, route,
-	    (unsigned long long)h->count);
+	add(t, "%s_sum{route=\"%s\"} %s\n%s_count{route=\"%s\"} %llu\n",
+	    name, route, decimal(num, sizeof(num), h->sum_us, 6, 0), name,
+	    route, (unsigned long long)h->count);
 }
 
 static void
@@ -466,6 +494,7 @@ size_t
 metrics_render(const struct met_gauges *g, char *out, size_t cap)
 {
 	struct text t = { out, 0, cap, 0 };
+	char num[32];
 
 	add_up();
 	render_pairs(&t, g);
@@ -498,7 +527,8 @@ metrics_render(const struct met_gauges *g, char *out, size_t cap)
 	    (uint64_t)(g->ready != 0));
 	family(&t, "wsproxy_start_time_seconds", "gauge",
 	    "When the process started, in seconds since the epoch.");
-	add(&t, "wsproxy_start_time_seconds %.3f\n", g->start_time);
+	add(&t, "wsproxy_start_time_seconds %s\n",
+	    decimal(num, sizeof(num), g->start_ms, 3, 0));
 	family(&t, "wsproxy_build_info", "gauge",
 	    "The version, and whether TLS is built in.");
 	add(&t, "wsproxy_build_info{version=\"%s\",tls=\"%s\"} 1\n",

@@ -120,7 +120,7 @@ struct met_gauges {
 	uint64_t	 buffers_in_use;
 	uint64_t	 buffers_max;
 	uint64_t	 tls_in_use;
-	double		 start_time;		/* seconds since the epoch */
+	uint64_t	 start_ms;		/* milliseconds since the epoch */
 	int		 ready;			/* accepting */
 	int		 tls;			/* TLS is built in */
 };
