@@ -95,19 +95,23 @@ $(BEARSSL_MUSL):
 # BENCHMARKS.md ("Binary size").  The output was a non-PIE executable
 # already, so -fno-pie loses no ASLR and spares PC-relative code and
 # relocated constants; musl's static start-up never applies RELRO, which
-# was only page padding here; LTO drops and merges across files.
-# musl_has drops a flag the machine's gcc lacks (-malign-data is x86
-# only).
+# was only page padding here; LTO drops and merges across files.  fmt.c
+# replaces musl's printf core, which is mostly floating point
+# (WSPROXY_FMT_LIBC); -mgeneral-regs-only makes a double passed to a
+# printf ("SSE register ... with SSE disabled") a compile error in this
+# build rather than a conversion fmt.c refuses.  musl_has drops a flag
+# the machine's gcc lacks (-malign-data is x86 only).
 musl_has = $(shell musl-gcc $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
-STATIC_SRCS = $(SRCS)
+STATIC_SRCS = $(SRCS) fmt.c
 STATIC_CFLAGS = -Os -fno-pie -flto=auto -ffunction-sections -fdata-sections \
-    -fno-asynchronous-unwind-tables $(call musl_has,-malign-data=abi)
+    -fno-asynchronous-unwind-tables $(call musl_has,-malign-data=abi) \
+    $(call musl_has,-mgeneral-regs-only) -DWSPROXY_FMT_LIBC
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
     -Wl,-z,norelro -Wl,--build-id=none
 
 static: wsproxy-static
-wsproxy-static: $(STATIC_SRCS) $(HDRS) Makefile $(STATIC_STAMP) $(STATIC_LIBS)
+wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h Makefile $(STATIC_STAMP) $(STATIC_LIBS)
 	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_FLAGS) $(STATIC_CFLAGS) \
 	    $(STATIC_LDFLAGS) -o $@ $(STATIC_SRCS) $(STATIC_LIBS)
 	strip -R .comment $@
@@ -116,7 +120,7 @@ wsproxy-static: $(STATIC_SRCS) $(HDRS) Makefile $(STATIC_STAMP) $(STATIC_LIBS)
 # The static binary without TLS, as the empty-root PID 1 test runs it
 # (make check): alone in a directory, no libraries, no BearSSL needed.
 # The same bytes as `make static TLS=0`, so the size check can use it.
-build/wsproxy-static-plain: $(STATIC_SRCS) $(HDRS) Makefile
+build/wsproxy-static-plain: $(STATIC_SRCS) $(HDRS) fmt.h Makefile
 	@mkdir -p build
 	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) \
 	    -o $@ $(STATIC_SRCS)
@@ -189,6 +193,12 @@ build/test_dns: tests/unit/test_dns.c dnsmsg.c dns.h
 build/test_dns-asan: tests/unit/test_dns.c dnsmsg.c dns.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_dns.c dnsmsg.c
+build/test_fmt: tests/unit/test_fmt.c fmt.c fmt.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_fmt.c fmt.c
+build/test_fmt-asan: tests/unit/test_fmt.c fmt.c fmt.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_fmt.c fmt.c
 
 build/test_handshake: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
 	@mkdir -p build
@@ -269,6 +279,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_proxyproto build/test_proxyproto-asan \
     build/test_routes build/test_routes-asan \
     build/test_dns build/test_dns-asan \
+    build/test_fmt build/test_fmt-asan \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy

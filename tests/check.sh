@@ -48,6 +48,12 @@ step unit-routes build/test_routes
 step unit-routes-asan build/test_routes-asan
 step unit-dns build/test_dns
 step unit-dns-asan build/test_dns-asan
+step unit-fmt build/test_fmt
+step unit-fmt-asan build/test_fmt-asan
+# The static binary's budget (BENCHMARKS.md, "Binary size").
+step static-size sh -c 'n=$(wc -c <build/wsproxy-static-plain) &&
+    echo "build/wsproxy-static-plain: $n bytes, budget 131072" &&
+    [ "$n" -le 131072 ]'
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
