@@ -551,6 +551,20 @@ hs_route_match(const struct hs_policy *pol, const struct hs_request *rq,
 	return best;
 }
 
+/* A ';' or "%3B" in p?  By hand: memmem() is 1.2 KiB of the static
+ * binary for this one three-byte needle. */
+static int
+has_params(const char *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] == ';' || (p[i] == '%' && n - i >= 3 &&
+		    p[i + 1] == '3' && p[i + 2] == 'B'))
+			return 1;
+	return 0;
+}
+
 /*
  * The target's route: matched on the normalised path, and refused when
  * a servlet container, which cuts ';params' from each segment, would
@@ -565,8 +579,7 @@ route_target(const struct hs_policy *pol, struct hs_request *rq,
 	size_t slen;
 
 	route = hs_route_match(pol, rq, t->path, t->path_len);
-	if (memchr(t->path, ';', t->path_len) != NULL ||
-	    memmem(t->path, t->path_len, "%3B", 3) != NULL) {
+	if (has_params(t->path, t->path_len)) {
 		slen = target_strip_params(t->path, t->path_len, scratch);
 		if (hs_route_match(pol, rq, scratch, slen) != route)
 			return *why = "';' in the path changes the route", 400;
