@@ -242,51 +242,22 @@ core(struct sink *s, const char *f, va_list ap)
 		switch (c) {
 		case 'd':
 		case 'i':
-			switch (len) {
-			case L_CHAR:
-				i = (signed char)va_arg(ap, int);
-				break;
-			case L_SHORT:
-				i = (short)va_arg(ap, int);
-				break;
-			case L_LONG:
-				i = va_arg(ap, long);
-				break;
-			case L_LLONG:
-				i = va_arg(ap, long long);
-				break;
-			case L_MAX:
-				i = va_arg(ap, intmax_t);
-				break;
-			case L_SIZE:
-			case L_PTRDIFF:
-				i = va_arg(ap, ptrdiff_t);
-				break;
-			default:
-				i = va_arg(ap, int);
-				break;
-			}
-			neg = i < 0;
-			u = neg ? -(uintmax_t)i : (uintmax_t)i;
-			integer(s, c, flags, width, prec, have_prec, u, neg);
-			break;
 		case 'o':
 		case 'u':
 		case 'x':
 		case 'X':
+			/* Fetched unsigned (va_arg takes either signedness
+			 * of a type), then cut or sign-extended to the size
+			 * the length names.  Cases alike on LP64 differ on
+			 * ILP32. */
 			switch (len) {
-			case L_CHAR:
-				u = (unsigned char)va_arg(ap, unsigned);
-				break;
-			case L_SHORT:
-				u = (unsigned short)va_arg(ap, unsigned);
-				break;
 			case L_LONG:
 				u = va_arg(ap, unsigned long);
 				break;
 			case L_LLONG:
 				u = va_arg(ap, unsigned long long);
 				break;
+			/* NOLINTNEXTLINE(bugprone-branch-clone) */
 			case L_MAX:
 				u = va_arg(ap, uintmax_t);
 				break;
@@ -298,7 +269,30 @@ core(struct sink *s, const char *f, va_list ap)
 				u = va_arg(ap, unsigned);
 				break;
 			}
-			integer(s, c, flags, width, prec, have_prec, u, 0);
+			if (c == 'd' || c == 'i') {
+				if (len == L_CHAR)
+					/* NOLINTNEXTLINE(bugprone-signed-char-misuse) */
+					i = (signed char)u;
+				else if (len == L_SHORT)
+					i = (short)u;
+				else if (len == L_NONE)
+					i = (int)u;
+				else if (len == L_LONG)
+					i = (long)u;
+				else if (len == L_SIZE || len == L_PTRDIFF)
+					i = (ptrdiff_t)u;
+				else
+					i = (intmax_t)u;
+				neg = i < 0;
+				u = neg ? -(uintmax_t)i : (uintmax_t)i;
+			} else {
+				neg = 0;
+				if (len == L_CHAR)
+					u = (unsigned char)u;
+				else if (len == L_SHORT)
+					u = (unsigned short)u;
+			}
+			integer(s, c, flags, width, prec, have_prec, u, neg);
 			break;
 		case 'p':
 			if (len != L_NONE)
