@@ -95,16 +95,17 @@ $(BEARSSL_MUSL):
 # BENCHMARKS.md ("Binary size").  The output was a non-PIE executable
 # already, so -fno-pie loses no ASLR and spares PC-relative code and
 # relocated constants; musl's static start-up never applies RELRO, which
-# was only page padding here; LTO drops and merges across files.  fmt.c
-# replaces musl's printf core, which is mostly floating point
-# (WSPROXY_FMT_LIBC); -mgeneral-regs-only makes a double passed to a
-# printf ("SSE register ... with SSE disabled") a compile error in this
-# build rather than a conversion fmt.c refuses.  musl_has drops a flag
-# the machine's gcc lacks (-malign-data is x86 only).
+# was only page padding here; LTO (in one partition) drops and merges
+# across files.  fmt.c replaces musl's printf core, which is mostly
+# floating point (WSPROXY_FMT_LIBC); -mgeneral-regs-only makes a double
+# passed to a printf ("SSE register ... with SSE disabled") a compile
+# error in this build rather than a conversion fmt.c refuses.  musl_has
+# drops a flag the machine's gcc lacks (-malign-data is x86 only).
 musl_has = $(shell musl-gcc $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
 STATIC_SRCS = $(SRCS) fmt.c
-STATIC_CFLAGS = -Os -fno-pie -flto=auto -ffunction-sections -fdata-sections \
+STATIC_CFLAGS = -Os -fno-pie -flto=auto -flto-partition=one \
+    -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables $(call musl_has,-malign-data=abi) \
     $(call musl_has,-mgeneral-regs-only) -DWSPROXY_FMT_LIBC
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
