@@ -50,6 +50,8 @@ step unit-dns build/test_dns
 step unit-dns-asan build/test_dns-asan
 step unit-fmt build/test_fmt
 step unit-fmt-asan build/test_fmt-asan
+step unit-mem build/test_mem
+step unit-mem-asan build/test_mem-asan
 # The static binary's budget (BENCHMARKS.md, "Binary size").
 step static-size sh -c 'n=$(wc -c <build/wsproxy-static-plain) &&
     echo "build/wsproxy-static-plain: $n bytes, budget 131072" &&
