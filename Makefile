@@ -94,15 +94,18 @@ $(BEARSSL_MUSL):
 # Both static rules share these flags; what each saves is measured in
 # BENCHMARKS.md ("Binary size").  The output was a non-PIE executable
 # already, so -fno-pie loses no ASLR and spares PC-relative code and
-# relocated constants; musl's static start-up never applies RELRO, which
-# was only page padding here; LTO (in one partition) drops and merges
-# across files.  fmt.c replaces musl's printf core, which is mostly
-# floating point (WSPROXY_FMT_LIBC); -mgeneral-regs-only makes a double
-# passed to a printf ("SSE register ... with SSE disabled") a compile
-# error in this build rather than a conversion fmt.c refuses.  mem.c
-# replaces musl's malloc (WSPROXY_MEM_LIBC): wsproxy allocates only
-# while starting and reloading.  musl_has drops a flag the machine's gcc
-# lacks (-malign-data is x86 only).
+# relocated constants.  musl's static start-up never applies RELRO,
+# which was only page padding here; common-page-size=16 stops ld from
+# padding the file so that the data starts a page of its own (it then
+# shares the text's last file page, mapped twice).  LTO, in one
+# partition, drops and merges across files.  fmt.c replaces musl's
+# printf core, which is mostly floating point (WSPROXY_FMT_LIBC);
+# -mgeneral-regs-only makes a double passed to a printf ("SSE register
+# ... with SSE disabled") a compile error in this build rather than a
+# conversion fmt.c refuses.  mem.c replaces musl's malloc
+# (WSPROXY_MEM_LIBC): wsproxy allocates only while starting and
+# reloading.  musl_has drops a flag the machine's gcc lacks
+# (-malign-data is x86 only).
 musl_has = $(shell musl-gcc $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
 STATIC_SRCS = $(SRCS) fmt.c mem.c
@@ -111,7 +114,7 @@ STATIC_CFLAGS = -Os -fno-pie -flto=auto -flto-partition=one \
     -fno-asynchronous-unwind-tables $(call musl_has,-malign-data=abi) \
     $(call musl_has,-mgeneral-regs-only) -DWSPROXY_FMT_LIBC -DWSPROXY_MEM_LIBC
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
-    -Wl,-z,norelro -Wl,--build-id=none
+    -Wl,-z,norelro -Wl,-z,common-page-size=16 -Wl,--build-id=none
 
 static: wsproxy-static
 wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h mem.h Makefile $(STATIC_STAMP) $(STATIC_LIBS)
