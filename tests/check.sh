@@ -52,10 +52,6 @@ step unit-fmt build/test_fmt
 step unit-fmt-asan build/test_fmt-asan
 step unit-mem build/test_mem
 step unit-mem-asan build/test_mem-asan
-# The static binary's budget (BENCHMARKS.md, "Binary size").
-step static-size sh -c 'n=$(wc -c <build/wsproxy-static-plain) &&
-    echo "build/wsproxy-static-plain: $n bytes, budget 131072" &&
-    [ "$n" -le 131072 ]'
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
