@@ -104,15 +104,17 @@ $(BEARSSL_MUSL):
 # ... with SSE disabled") a compile error in this build rather than a
 # conversion fmt.c refuses.  mem.c replaces musl's malloc
 # (WSPROXY_MEM_LIBC): wsproxy allocates only while starting and
-# reloading.  musl_has drops a flag the machine's gcc lacks
-# (-malign-data is x86 only).
+# reloading.  ids.c makes setuid & co. one system call, as they are for
+# one thread (WSPROXY_IDS_LIBC).  musl_has drops a flag the machine's
+# gcc lacks (-malign-data is x86 only).
 musl_has = $(shell musl-gcc $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
-STATIC_SRCS = $(SRCS) fmt.c mem.c
+STATIC_SRCS = $(SRCS) fmt.c mem.c ids.c
 STATIC_CFLAGS = -Os -fno-pie -flto=auto -flto-partition=one \
     -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables $(call musl_has,-malign-data=abi) \
-    $(call musl_has,-mgeneral-regs-only) -DWSPROXY_FMT_LIBC -DWSPROXY_MEM_LIBC
+    $(call musl_has,-mgeneral-regs-only) -DWSPROXY_FMT_LIBC -DWSPROXY_MEM_LIBC \
+    -DWSPROXY_IDS_LIBC
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
     -Wl,-z,norelro -Wl,-z,common-page-size=16 -Wl,--build-id=none
 
