@@ -105,21 +105,22 @@ $(BEARSSL_MUSL):
 # conversion fmt.c refuses.  mem.c replaces musl's malloc
 # (WSPROXY_MEM_LIBC): wsproxy allocates only while starting and
 # reloading.  ids.c makes setuid & co. one system call, as they are for
-# one thread (WSPROXY_IDS_LIBC).  musl_has drops a flag the machine's
-# gcc lacks (-malign-data is x86 only).
+# one thread (WSPROXY_IDS_LIBC).  num.c is the strtol family without
+# scanf's scanner (WSPROXY_NUM_LIBC).  musl_has drops a flag the
+# machine's gcc lacks (-malign-data is x86 only).
 musl_has = $(shell musl-gcc $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
-STATIC_SRCS = $(SRCS) fmt.c mem.c ids.c
+STATIC_SRCS = $(SRCS) fmt.c mem.c ids.c num.c
 STATIC_CFLAGS = -Os -fno-pie -flto=auto -flto-partition=one \
     -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables $(call musl_has,-malign-data=abi) \
     $(call musl_has,-mgeneral-regs-only) -DWSPROXY_FMT_LIBC -DWSPROXY_MEM_LIBC \
-    -DWSPROXY_IDS_LIBC
+    -DWSPROXY_IDS_LIBC -DWSPROXY_NUM_LIBC
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
     -Wl,-z,norelro -Wl,-z,common-page-size=16 -Wl,--build-id=none
 
 static: wsproxy-static
-wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h mem.h Makefile $(STATIC_STAMP) $(STATIC_LIBS)
+wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile $(STATIC_STAMP) $(STATIC_LIBS)
 	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_FLAGS) $(STATIC_CFLAGS) \
 	    $(STATIC_LDFLAGS) -o $@ $(STATIC_SRCS) $(STATIC_LIBS)
 	strip -R .comment $@
@@ -128,7 +129,7 @@ wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h mem.h Makefile $(STATIC_STAMP) $(ST
 # The static binary without TLS, as the empty-root PID 1 test runs it
 # (make check): alone in a directory, no libraries, no BearSSL needed.
 # The same bytes as `make static TLS=0`, so the size check can use it.
-build/wsproxy-static-plain: $(STATIC_SRCS) $(HDRS) fmt.h mem.h Makefile
+build/wsproxy-static-plain: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile
 	@mkdir -p build
 	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) \
 	    -o $@ $(STATIC_SRCS)
@@ -231,6 +232,13 @@ build/test_mem-asan: tests/unit/test_mem.c mem.c mem.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_mem.c
 
+build/test_num: tests/unit/test_num.c num.c num.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_num.c num.c
+build/test_num-asan: tests/unit/test_num.c num.c num.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_num.c num.c
+
 build/test_handshake: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_handshake.c $(HS_SRCS)
@@ -311,6 +319,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_routes build/test_routes-asan \
     build/test_dns build/test_dns-asan \
     build/test_fmt build/test_fmt-asan build/test_mem build/test_mem-asan \
+    build/test_num build/test_num-asan \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy

@@ -52,6 +52,8 @@ step unit-fmt build/test_fmt
 step unit-fmt-asan build/test_fmt-asan
 step unit-mem build/test_mem
 step unit-mem-asan build/test_mem-asan
+step unit-num build/test_num
+step unit-num-asan build/test_num-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
