@@ -247,7 +247,7 @@ build/test_handshake-asan: tests/unit/test_handshake.c $(HS_SRCS) handshake.h co
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_handshake.c $(HS_SRCS)
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
-    fuzz_origin fuzz_proxyproto fuzz_dns
+    fuzz_origin fuzz_proxyproto fuzz_dns fuzz_num
 FUZZCC  = clang
 build/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_check.h ws.c proxy.h
 	@mkdir -p build
@@ -275,6 +275,10 @@ build/fuzz_uri: tests/fuzz/fuzz_uri.c tests/fuzz/fuzz_check.h tests/unit/routes_
 build/fuzz_dns: tests/fuzz/fuzz_dns.c tests/fuzz/fuzz_check.h dnsmsg.c dns.h
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< dnsmsg.c
+
+build/fuzz_num: tests/fuzz/fuzz_num.c tests/fuzz/fuzz_check.h num.c num.h
+	@mkdir -p build
+	$(FUZZCC) $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $< num.c
 
 # The certificate SAN walker lives in tls.c and needs BearSSL.
 ifeq ($(TLS_ON),1)

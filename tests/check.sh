@@ -55,13 +55,13 @@ step unit-mem-asan build/test_mem-asan
 step unit-num build/test_num
 step unit-num-asan build/test_num-asan
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
-    fuzz_origin fuzz_proxyproto; do
+    fuzz_origin fuzz_proxyproto fuzz_num; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
 	work=$(mktemp -d)
 	cp -r "$corpus"/. "$work"/ 2>/dev/null
 	step "$f" build/$f -max_total_time="$FUZZ_SECONDS" \
 	    -dict=tests/fuzz/$(case $f in *frame) echo frame;; *pair) echo pair;;
-	    *target) echo target;; *proxyproto) echo proxyproto;;
+	    *target) echo target;; *proxyproto) echo proxyproto;; *num) echo num;;
 	    *) echo http;; esac).dict \
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"

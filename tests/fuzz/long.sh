@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_LONG_SECONDS:-600}
 JOBS=${FUZZ_JOBS:-2}
 OUT=build/fuzz-long
-targets=${*:-fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target fuzz_origin fuzz_dns}
+targets=${*:-fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target fuzz_origin fuzz_dns fuzz_num}
 # tls.c's SAN walker is built only with TLS
 [ $# -eq 0 ] && [ -x build/fuzz_san ] && targets="$targets fuzz_san"
 [ $# -eq 0 ] && targets="$targets fuzz_uri"
@@ -24,6 +24,7 @@ dict_of() {	# the -dict= option for a target, if it has one
 	*pair) echo -dict=tests/fuzz/pair.dict ;;
 	*http*) echo -dict=tests/fuzz/http.dict ;;
 	*uri) echo -dict=tests/fuzz/uri.dict ;;
+	*num) echo -dict=tests/fuzz/num.dict ;;
 	esac
 }
 
