@@ -103,11 +103,12 @@ $(BEARSSL_MUSL):
 # -mgeneral-regs-only makes a double passed to a printf ("SSE register
 # ... with SSE disabled") a compile error in this build rather than a
 # conversion fmt.c refuses.  mem.c replaces musl's malloc
-# (WSPROXY_MEM_LIBC): wsproxy allocates only while starting and
-# reloading.  ids.c makes setuid & co. one system call, as they are for
-# one thread (WSPROXY_IDS_LIBC).  num.c is the strtol family without
-# scanf's scanner (WSPROXY_NUM_LIBC).  musl_has drops a flag the
-# machine's gcc lacks (-malign-data is x86 only).
+# (WSPROXY_MEM_LIBC): wsproxy allocates while starting and reloading,
+# and later only the resolver's TCP buffer.  ids.c makes setuid & co.
+# one system call, as they are for one thread (WSPROXY_IDS_LIBC).
+# num.c is the strtol family without scanf's scanner
+# (WSPROXY_NUM_LIBC).  musl_has drops a flag the machine's gcc lacks
+# (-malign-data is x86 only).
 musl_has = $(shell musl-gcc $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
 STATIC_SRCS = $(SRCS) fmt.c mem.c ids.c num.c

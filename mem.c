@@ -3,10 +3,12 @@
  *
  * wsproxy allocates while it starts and reloads (the slab, the routes,
  * certificates), and musl's own callers (getpwnam, setenv,
- * getaddrinfo) a little: nothing per connection.  musl's mallocng, made
- * for long-lived heaps, is 8 KiB of the static binary; this is well
- * under one.  Built with WSPROXY_MEM_LIBC (make static), these four are
- * linked instead of musl's.  One thread only, as wsproxy is.
+ * getaddrinfo) a little; after that only the resolver's 64 KiB buffer
+ * for an answer over TCP, a mapping of its own: nothing per connection,
+ * nothing to fragment a heap.  musl's mallocng, made for long-lived
+ * heaps, is 8 KiB of the static binary; this is well under one.  Built
+ * with WSPROXY_MEM_LIBC (make static), these four are linked instead of
+ * musl's.  One thread only, as wsproxy is.
  *
  * A request of MEM_BIG or more gets a mapping of its own, as musl gives
  * it: a big calloc (the slab, the pair notes) stays untouched zero pages
