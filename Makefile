@@ -335,8 +335,8 @@ bench: wsproxy
 lint:
 	cppcheck --enable=warning,style,performance,portability --std=c11 \
 	    -D__linux__ -D_GNU_SOURCE $(TLS_FLAGS) --suppress=variableScope \
-	    --error-exitcode=1 --quiet $(SRCS)
-	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE $(TLS_FLAGS)
+	    --error-exitcode=1 --quiet $(STATIC_SRCS)
+	clang-tidy --quiet $(STATIC_SRCS) -- -std=c11 -D_GNU_SOURCE $(TLS_FLAGS)
 
 clean:
 	rm -rf wsproxy wsproxy-static build
