@@ -23,11 +23,12 @@ LDLIBS  ?=
 EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
 SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
-    balance.c health.c target.c ws.c proxyproto.c ppconn.c dns.c dnsmsg.c \
+    balance.c health.c cmdline.c target.c ws.c proxyproto.c ppconn.c dns.c \
+    dnsmsg.c \
     tls.c tls_load.c tls_x509.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
-    admin.h iplimit.h balance.h health.h proxyproto.h dns.h
+    admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
 # libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
@@ -187,6 +188,12 @@ build/test_target-asan: tests/unit/test_target.c tests/unit/target_invariants.h 
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_target.c target.c
 
 HS_SRCS = handshake.c target.c ws.c
+build/test_cmdline: tests/unit/test_cmdline.c cmdline.c cmdline.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_cmdline.c cmdline.c
+build/test_cmdline-asan: tests/unit/test_cmdline.c cmdline.c cmdline.h
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_cmdline.c cmdline.c
 build/test_balance: tests/unit/test_balance.c balance.c balance.h config.h
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_balance.c balance.c
@@ -320,6 +327,7 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
     build/test_handshake build/test_handshake-asan \
     build/test_iplimit build/test_iplimit-asan \
     build/test_balance build/test_balance-asan \
+    build/test_cmdline build/test_cmdline-asan \
     build/test_proxyproto build/test_proxyproto-asan \
     build/test_routes build/test_routes-asan \
     build/test_dns build/test_dns-asan \

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <netdb.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +25,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "config.h"
 #include "dns.h"
 #include "handshake.h"
@@ -585,7 +585,6 @@ tls_check(void)
 static int
 user_lookup(const char *name, unsigned *uid, unsigned *gid)
 {
-	const struct passwd *pw;
 	unsigned long u, g;
 	char *end;
 
@@ -600,11 +599,7 @@ user_lookup(const char *name, unsigned *uid, unsigned *gid)
 		*gid = (unsigned)g;
 		return 0;
 	}
-	if ((pw = getpwnam(name)) == NULL)
-		return -1;
-	*uid = (unsigned)pw->pw_uid;
-	*gid = (unsigned)pw->pw_gid;
-	return 0;
+	return cmd_user("/etc/passwd", name, uid, gid);
 }
 
 /* A duration as --check prints it. */
@@ -756,6 +751,7 @@ void
 px_configure(int argc, char **argv)
 {
 	const char *upstream = NULL, *path = NULL;
+	struct cmd_scan scan = { 1, NULL, NULL };
 	int c, index, i, verbose = 0, quiet = 0;
 
 	px_cfg.max_header_bytes = 8192;
@@ -774,162 +770,160 @@ px_configure(int argc, char **argv)
 	px_cfg.log_level = PX_LOG_INFO;
 	px_cfg.argc = argc;
 	px_cfg.argv = argv;
-	opterr = 0;
 	for (;;) {
-		index = -1;
-		c = getopt_long(argc, argv, ":l:u:p:r:H:P:vqhV", long_options,
-		    &index);
+		c = cmd_next(&scan, argc, argv, "l:u:p:r:H:P:vqhV",
+		    long_options, &index);
 		if (c == -1)
 			break;
 		switch (c) {
 		case 'l':
-			add_listen("--listen", optarg);
+			add_listen("--listen", scan.arg);
 			break;
 		case 'u':
 			if (upstream != NULL)
 				usage_error("--upstream: given twice (use --route"
 				    " for more upstreams)");
-			upstream = optarg;
+			upstream = scan.arg;
 			break;
 		case 'p':
 			if (path != NULL)
 				usage_error("--path: given twice (use --route for"
 				    " more paths)");
-			path = optarg;
+			path = scan.arg;
 			break;
 		case 'r':
-			route_parse("--route", optarg);
+			route_parse("--route", scan.arg);
 			break;
 		case 'H':
-			add_header("--header", optarg);
+			add_header("--header", scan.arg);
 			break;
 		case 'P':
-			add_protocols("--protocol", optarg);
+			add_protocols("--protocol", scan.arg);
 			break;
 		case OPT_LISTEN_MODE:
-			if ((px_cfg.listen_mode = listen_mode_parse(optarg)) < 0)
+			if ((px_cfg.listen_mode = listen_mode_parse(scan.arg)) < 0)
 				usage_error("--listen-mode: '%s' is not an octal"
-				    " mode from 0 to 0777", optarg);
+				    " mode from 0 to 0777", scan.arg);
 			break;
 		case OPT_MAX_CONNS_PER_IP:
 			px_cfg.max_conns_per_ip = (uint32_t)cfg_number(
-			    "--max-conns-per-ip", optarg, 1, 1000000);
+			    "--max-conns-per-ip", scan.arg, 1, 1000000);
 			break;
 		case OPT_TRUST_PROXY:
-			add_trust("--trust-proxy", optarg);
+			add_trust("--trust-proxy", scan.arg);
 			break;
 		case OPT_ALLOW_ORIGIN:
 			if (px_cfg.norigin == PX_MAX_ORIGINS)
 				usage_error("--allow-origin: more than %d",
 				    PX_MAX_ORIGINS);
-			if (hs_origin_parse(optarg, strlen(optarg),
+			if (hs_origin_parse(scan.arg, strlen(scan.arg),
 			    &px_cfg.origin[px_cfg.norigin], 1) < 0)
 				usage_error("--allow-origin: '%s' is not"
-				    " [SCHEME://]HOST[:PORT]", optarg);
-			px_cfg.origin[px_cfg.norigin++].text = optarg;
+				    " [SCHEME://]HOST[:PORT]", scan.arg);
+			px_cfg.origin[px_cfg.norigin++].text = scan.arg;
 			break;
 		case OPT_CONNECT_TIMEOUT:
 			px_cfg.connect_timeout = cfg_duration("--connect-timeout",
-			    optarg, 1, 86400000);
+			    scan.arg, 1, 86400000);
 			break;
 		case OPT_UPGRADE_TIMEOUT:
 			px_cfg.upgrade_timeout = cfg_duration("--upgrade-timeout",
-			    optarg, 1, 86400000);
+			    scan.arg, 1, 86400000);
 			break;
 		case OPT_REQUEST_TIMEOUT:
 			px_cfg.request_timeout = cfg_duration("--request-timeout",
-			    optarg, 1, 86400000);
+			    scan.arg, 1, 86400000);
 			break;
 		case OPT_IDLE_TIMEOUT:
-			px_cfg.idle_timeout = cfg_duration("--idle-timeout", optarg,
+			px_cfg.idle_timeout = cfg_duration("--idle-timeout", scan.arg,
 			    0, 86400000ULL * 365);
 			break;
 		case OPT_CLOSE_TIMEOUT:
-			px_cfg.close_timeout = cfg_duration("--close-timeout", optarg,
+			px_cfg.close_timeout = cfg_duration("--close-timeout", scan.arg,
 			    1, 86400000);
 			break;
 		case OPT_MAX_CONNS:
 			px_cfg.max_conns = (uint32_t)cfg_number("--max-conns",
-			    optarg, 1, 1000000);
+			    scan.arg, 1, 1000000);
 			break;
 		case OPT_MAX_MESSAGE:
-			px_cfg.max_message = cfg_number("--max-message", optarg, 0,
+			px_cfg.max_message = cfg_number("--max-message", scan.arg, 0,
 			    UINT64_MAX >> 1);
 			break;
 		case OPT_TCP_KEEPALIVE:
 			px_cfg.tcp_keepalive = (unsigned)cfg_number("--tcp-keepalive",
-			    optarg, 0, 86400);
+			    scan.arg, 0, 86400);
 			break;
 		case OPT_DRAIN_TIMEOUT:
-			px_cfg.drain_timeout = cfg_duration("--drain-timeout", optarg,
+			px_cfg.drain_timeout = cfg_duration("--drain-timeout", scan.arg,
 			    0, 86400000);
 			break;
 		case OPT_DRAIN_SPREAD:
-			px_cfg.drain_spread = cfg_duration("--drain-spread", optarg,
+			px_cfg.drain_spread = cfg_duration("--drain-spread", scan.arg,
 			    0, 86400000);
 			break;
 		case OPT_LOG_FILE:
-			one_path("--log-file", &px_cfg.log_file, optarg);
+			one_path("--log-file", &px_cfg.log_file, scan.arg);
 			break;
 		case OPT_USER:
-			one_path("--user", &px_cfg.user, optarg);
+			one_path("--user", &px_cfg.user, scan.arg);
 			break;
 		case OPT_RESOLV_CONF:
-			one_path("--resolv-conf", &px_cfg.resolv_conf, optarg);
+			one_path("--resolv-conf", &px_cfg.resolv_conf, scan.arg);
 			break;
 		case OPT_HOSTS_FILE:
-			one_path("--hosts-file", &px_cfg.hosts_file, optarg);
+			one_path("--hosts-file", &px_cfg.hosts_file, scan.arg);
 			break;
 		case OPT_DNS_MIN_TTL:
 			px_cfg.dns_min_ttl = (unsigned)cfg_number("--dns-min-ttl",
-			    optarg, 1, 86400);
+			    scan.arg, 1, 86400);
 			break;
 		case OPT_DNS_MAX_TTL:
 			px_cfg.dns_max_ttl = (unsigned)cfg_number("--dns-max-ttl",
-			    optarg, 1, 86400);
+			    scan.arg, 1, 86400);
 			break;
 		case OPT_RESTART_ARGS_FILE:
 			one_path("--restart-args-file",
-			    &px_cfg.restart_args_file, optarg);
+			    &px_cfg.restart_args_file, scan.arg);
 			break;
 		case OPT_CHECK:
 			px_cfg.check = 1;
 			break;
 		case OPT_LOG_FORMAT:
-			if (strcmp(optarg, "json") != 0 &&
-			    strcmp(optarg, "text") != 0)
+			if (strcmp(scan.arg, "json") != 0 &&
+			    strcmp(scan.arg, "text") != 0)
 				usage_error("--log-format: '%s' is not text or"
-				    " json", optarg);
-			px_cfg.log_json = strcmp(optarg, "json") == 0;
+				    " json", scan.arg);
+			px_cfg.log_json = strcmp(scan.arg, "json") == 0;
 			break;
 		case OPT_LOG_TIMESTAMPS:
-			if (strcmp(optarg, "on") != 0 &&
-			    strcmp(optarg, "off") != 0)
+			if (strcmp(scan.arg, "on") != 0 &&
+			    strcmp(scan.arg, "off") != 0)
 				usage_error("--log-timestamps: '%s' is not on or"
-				    " off", optarg);
-			px_cfg.log_no_timestamps = strcmp(optarg, "off") == 0;
+				    " off", scan.arg);
+			px_cfg.log_no_timestamps = strcmp(scan.arg, "off") == 0;
 			break;
 		case OPT_LOG_SAMPLE:
 			px_cfg.log_sample = (unsigned)cfg_number("--log-sample",
-			    optarg, 1, 1000000);
+			    scan.arg, 1, 1000000);
 			break;
 		case OPT_ADMIN:
 			if (px_cfg.admin.text != NULL)
 				usage_error("--admin: given twice");
-			px_cfg.admin.text = optarg;
+			px_cfg.admin.text = scan.arg;
 			px_cfg.admin.fd = -1;
 			break;
 		case OPT_PING_INTERVAL:
 			px_cfg.ping_interval = cfg_duration("--ping-interval",
-			    optarg, 0, 86400000);
+			    scan.arg, 0, 86400000);
 			break;
 		case OPT_PING_TIMEOUT:
-			px_cfg.ping_timeout = cfg_duration("--ping-timeout", optarg,
+			px_cfg.ping_timeout = cfg_duration("--ping-timeout", scan.arg,
 			    1, 86400000);
 			break;
 		case OPT_MAX_HEADER_BYTES:
 			px_cfg.max_header_bytes = (size_t)cfg_number(
-			    "--max-header-bytes", optarg, 256, 1048576);
+			    "--max-header-bytes", scan.arg, 256, 1048576);
 			break;
 		case OPT_TLS_CA: case OPT_TLS_CERT: case OPT_TLS_KEY:
 		case OPT_TLS_SERVERNAME: case OPT_TLS_INSECURE:
@@ -937,7 +931,7 @@ px_configure(int argc, char **argv)
 			if (!tls_built_in())
 				usage_error("--%s: this binary was built without"
 				    " TLS", flag_name(c, index));
-			tls_flag(c, flag_name(c, index), optarg);
+			tls_flag(c, flag_name(c, index), scan.arg);
 			break;
 		case 'v':
 			verbose = 1;
@@ -953,14 +947,14 @@ px_configure(int argc, char **argv)
 			    tls_built_in() ? " (TLS: BearSSL)" : " (no TLS)");
 			exit(0);
 		case ':':
-			usage_error("%s: missing value", argv[optind - 1]);
+			usage_error("%s: missing value", argv[scan.ind - 1]);
 			break;
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			usage_error("unknown option '%s'", argv[scan.ind - 1]);
 		}
 	}
-	if (optind < argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+	if (scan.ind < argc)
+		usage_error("unexpected argument '%s'", argv[scan.ind]);
 	if (verbose && quiet)
 		usage_error("--verbose and --quiet contradict each other");
 	px_cfg.log_level = verbose ? PX_LOG_DEBUG : quiet ? PX_LOG_WARN :

@@ -41,6 +41,7 @@
 #include "ev.h"
 #include "log.h"
 #include "pair.h"
+#include "sock.h"
 
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0		/* SIGPIPE is ignored anyway (main) */
@@ -891,21 +892,35 @@ check_names(void)
 static int
 literal(struct px_upstream *up)
 {
-	struct addrinfo hints, *res;
+	socklen_t len = sock_literal(up->host, up->port, &up->addr[0]);
 
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-	if (getaddrinfo(up->host, up->port, &hints, &res) != 0)
+	if (len == 0)
 		return -1;
-	if (res->ai_addrlen <= sizeof(up->addr[0])) {
-		memcpy(&up->addr[0], res->ai_addr, res->ai_addrlen);
-		up->addr_len[0] = res->ai_addrlen;
-		up->naddr = 1;
-	}
-	freeaddrinfo(res);
+	up->addr_len[0] = len;
+	up->naddr = 1;
 	return 0;
+}
+
+int
+dns_host_addr(const char *host, const char *port, struct sockaddr_storage *ss,
+    socklen_t *len)
+{
+	struct dns_answer a;
+	char text[INET6_ADDRSTRLEN];
+
+	if ((*len = sock_literal(host, port, ss)) != 0)
+		return 0;
+	hosts_lookup(host, &a);
+	if (a.naddr == 0 && under(host, "localhost")) {
+		a.naddr = 1;		/* RFC 6761 6.3 */
+		a.family[0] = AF_INET;
+		memcpy(a.addr[0], "\177\0\0\1", 4);
+	}
+	if (a.naddr == 0 || inet_ntop(a.family[0], a.addr[0], text,
+	    sizeof(text)) == NULL)
+		return -1;
+	*len = sock_literal(text, port, ss);
+	return *len != 0 ? 0 : -1;
 }
 
 void

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 /* Poller data: query slot i is DNS_TAG + i, beside proxy.c's listener
  * bit (admin.h has 0xff00 and up). */
@@ -23,6 +24,14 @@
  * resolve is exit 64.
  */
 void dns_init(void);
+
+/*
+ * host (a literal address, else a name from the hosts file, "localhost"
+ * even without one) and port into ss for a listener: 0, or -1.  Never
+ * asks a nameserver: it runs before the loop (wsproxy(1) --listen).
+ */
+int dns_host_addr(const char *host, const char *port,
+    struct sockaddr_storage *ss, socklen_t *len);
 
 /* The loop is about to run: query sockets are watched with data + slot. */
 void dns_start(uint64_t data);

@@ -163,13 +163,15 @@ life_start(uint64_t signal_data)
 	n = readlink("/proc/self/exe", exe_path, sizeof(exe_path) - 1);
 	if (n > 0)
 		exe_path[n] = '\0';
-	else if (cfg.argv[0] != NULL && realpath(cfg.argv[0], exe_path) ==
-	    NULL)
+	else if (cfg.argv[0] != NULL)
+		/* No /proc (an empty root): argv[0] as it was run, which
+		 * still names the binary, as wsproxy never changes its
+		 * working directory. */
 		snprintf(exe_path, sizeof(exe_path), "%s", cfg.argv[0]);
 	drop_privileges();
 	/* A restart: tell the process before that this one is ready. */
 	if ((ready = getenv("WSPROXY_READY_FD")) != NULL) {
-		int fd = atoi(ready);
+		int fd = (int)strtol(ready, NULL, 10);
 		char msg[64];
 
 		unsetenv("WSPROXY_READY_FD");

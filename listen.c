@@ -24,13 +24,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "dns.h"
 #include "listen.h"
 #include "log.h"
 #include "sock.h"
@@ -422,8 +422,8 @@ static void
 open_listener(struct px_listener *l, int check)
 {
 	char host[256], port[8];
-	struct addrinfo hints, *res;
-	int err;
+	struct sockaddr_storage ss;
+	socklen_t sl;
 
 	if (unix_path(l) != NULL) {
 		open_unix(l, unix_path(l), check);
@@ -451,16 +451,11 @@ open_listener(struct px_listener *l, int check)
 		l->fd = open_one((struct sockaddr *)&s4, sizeof(s4), 0);
 		goto done;
 	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE;
-	err = getaddrinfo(host, port, &hints, &res);
-	if (err != 0)
-		listen_fail(l, gai_strerror(err), check);
+	if (dns_host_addr(host, port, &ss, &sl) < 0)
+		listen_fail(l, "not an IP address or a name in the hosts file",
+		    check);
 	/* An explicit [::] is IPv6 only, so 0.0.0.0 can be bound beside it. */
-	l->fd = open_one(res->ai_addr, res->ai_addrlen, 1);
-	freeaddrinfo(res);
+	l->fd = open_one((struct sockaddr *)&ss, sl, 1);
 done:
 	if (l->fd < 0) {
 		char msg[256];

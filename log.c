@@ -99,20 +99,38 @@ log_value(char *out, size_t cap, const char *s, size_t len)
 /* Lines                                                               */
 /* ------------------------------------------------------------------ */
 
-/* "2026-12-01T01:02:03.456Z" into out (25 bytes); its length. */
+/*
+ * "2026-12-01T01:02:03.456Z" into out (25 bytes); its length.  The date
+ * from the days since 1970 by the civil-from-days algorithm of Howard
+ * Hinnant: gmtime_r() would bring musl's time-zone code into the static
+ * binary for a UTC that needs none.
+ */
 static int
 timestamp(char *out, size_t cap)
 {
 	struct timespec ts;
-	struct tm tm;
-	time_t secs;
+	long long days, secs, era, doe, yoe, doy, mp, y;
+	int d, m;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	secs = ts.tv_sec;
-	gmtime_r(&secs, &tm);
-	return snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
+	secs = (long long)ts.tv_sec % 86400;
+	days = (long long)ts.tv_sec / 86400;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	days += 719468;			/* from 0000-03-01 */
+	era = (days >= 0 ? days : days - 146096) / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	y = yoe + era * 400 + (m <= 2);
+	return snprintf(out, cap, "%04lld-%02d-%02dT%02lld:%02lld:%02lld.%03ldZ",
+	    y, m, d, secs / 3600, secs / 60 % 60, secs % 60,
+	    ts.tv_nsec / 1000000);
 }
 
 /* Append s[0..n) to out as a JSON string's inside. */

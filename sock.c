@@ -148,6 +148,32 @@ sock_peer(struct sockaddr_in6 *out, const struct sockaddr_storage *ss,
 	memcpy(out, ss, len < sizeof(*out) ? len : sizeof(*out));
 }
 
+socklen_t
+sock_literal(const char *host, const char *port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)(void *)ss;
+	unsigned long n = 0;
+	const char *p;
+
+	for (p = port; *p >= '0' && *p <= '9' && n <= 65535; p++)
+		n = n * 10 + (unsigned long)(*p - '0');
+	if (*p != '\0' || p == port || n > 65535)
+		return 0;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)n);
+		return sizeof(*s4);
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)n);
+		return sizeof(*s6);
+	}
+	return 0;
+}
+
 const char *
 sock_addr_text(const struct sockaddr *sa, char *out, size_t len)
 {

@@ -42,6 +42,14 @@ void sock_peer(struct sockaddr_in6 *out, const struct sockaddr_storage *ss,
  * hold a NUL-terminated path: a whole sockaddr_un, one from
  * sock_accept() or sock_peer().
  */
+/*
+ * A literal address (dotted-quad IPv4, or IPv6 text without a scope)
+ * and a decimal port into ss: its length, or 0 when host or port is not
+ * one.  No name service: names go through dns.c.
+ */
+socklen_t sock_literal(const char *host, const char *port,
+    struct sockaddr_storage *ss);
+
 const char *sock_addr_text(const struct sockaddr *sa, char *out, size_t len);
 
 /*

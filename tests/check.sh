@@ -42,6 +42,8 @@ step unit-iplimit build/test_iplimit
 step unit-iplimit-asan build/test_iplimit-asan
 step unit-balance build/test_balance
 step unit-balance-asan build/test_balance-asan
+step unit-cmdline build/test_cmdline
+step unit-cmdline-asan build/test_cmdline-asan
 step unit-proxyproto build/test_proxyproto
 step unit-proxyproto-asan build/test_proxyproto-asan
 step unit-routes build/test_routes
@@ -54,6 +56,9 @@ step unit-mem build/test_mem
 step unit-mem-asan build/test_mem-asan
 step unit-num build/test_num
 step unit-num-asan build/test_num-asan
+# The static binaries against their size budgets (wsproxy(1) LIMITS):
+# the plain one always, the TLS one when BearSSL for musl is built.
+step size make -s size
 for f in fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto fuzz_num; do
 	corpus=tests/fuzz/corpus/${f#fuzz_}
