@@ -173,86 +173,35 @@ build/wsproxy-asan: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
 	$(CC) $(WARN) $(CPPFLAGS) $(TLS_FLAGS) -O1 -g $(SAN) -o $@ $(SRCS) \
 	    $(LDLIBS) $(TLS_LIBS)
 
-build/test_ws: tests/unit/test_ws.c ws.c proxy.h
+# A unit test and its ASan+UBSan twin:
+#   $(call unit,NAME,SOURCES LINKED,OTHER PREREQUISITES)
+define unit
+build/test_$(1): tests/unit/test_$(1).c $(2) $(3)
 	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_ws.c ws.c
-build/test_ws-asan: tests/unit/test_ws.c ws.c proxy.h
+	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g -o $$@ tests/unit/test_$(1).c $(2)
+build/test_$(1)-asan: tests/unit/test_$(1).c $(2) $(3)
 	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_ws.c ws.c
-
-build/test_target: tests/unit/test_target.c tests/unit/target_invariants.h target.c target.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_target.c target.c
-build/test_target-asan: tests/unit/test_target.c tests/unit/target_invariants.h target.c target.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_target.c target.c
-
+	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2)
+endef
 HS_SRCS = handshake.c target.c ws.c
-build/test_cmdline: tests/unit/test_cmdline.c cmdline.c cmdline.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_cmdline.c cmdline.c
-build/test_cmdline-asan: tests/unit/test_cmdline.c cmdline.c cmdline.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_cmdline.c cmdline.c
-build/test_balance: tests/unit/test_balance.c balance.c balance.h config.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_balance.c balance.c
-build/test_balance-asan: tests/unit/test_balance.c balance.c balance.h config.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_balance.c balance.c
-build/test_iplimit: tests/unit/test_iplimit.c iplimit.c iplimit.h config.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_iplimit.c iplimit.c
-build/test_iplimit-asan: tests/unit/test_iplimit.c iplimit.c iplimit.h config.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_iplimit.c iplimit.c
-
-build/test_proxyproto: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_proxyproto.c proxyproto.c
-build/test_proxyproto-asan: tests/unit/test_proxyproto.c proxyproto.c proxyproto.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_proxyproto.c proxyproto.c
-build/test_routes: tests/unit/test_routes.c tests/unit/routes_stubs.h routes.c target.c config.h target.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_routes.c target.c balance.c
-build/test_routes-asan: tests/unit/test_routes.c tests/unit/routes_stubs.h routes.c target.c config.h target.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_routes.c target.c balance.c
-
-build/test_dns: tests/unit/test_dns.c dnsmsg.c dns.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_dns.c dnsmsg.c
-build/test_dns-asan: tests/unit/test_dns.c dnsmsg.c dns.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_dns.c dnsmsg.c
-build/test_fmt: tests/unit/test_fmt.c fmt.c fmt.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_fmt.c fmt.c
-build/test_fmt-asan: tests/unit/test_fmt.c fmt.c fmt.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_fmt.c fmt.c
-
-build/test_mem: tests/unit/test_mem.c mem.c mem.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_mem.c
-build/test_mem-asan: tests/unit/test_mem.c mem.c mem.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_mem.c
-
-build/test_num: tests/unit/test_num.c num.c num.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_num.c num.c
-build/test_num-asan: tests/unit/test_num.c num.c num.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_num.c num.c
-
-build/test_handshake: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g -o $@ tests/unit/test_handshake.c $(HS_SRCS)
-build/test_handshake-asan: tests/unit/test_handshake.c $(HS_SRCS) handshake.h config.h target.h ws.h
-	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) -O1 -g $(SAN) -o $@ tests/unit/test_handshake.c $(HS_SRCS)
+UNITS = ws target handshake iplimit balance cmdline proxyproto routes dns \
+    fmt mem num
+print-units:
+	@echo $(UNITS)
+$(eval $(call unit,ws,ws.c,proxy.h))
+$(eval $(call unit,target,target.c,tests/unit/target_invariants.h target.h))
+$(eval $(call unit,handshake,$(HS_SRCS),handshake.h config.h target.h ws.h))
+$(eval $(call unit,iplimit,iplimit.c,iplimit.h config.h))
+$(eval $(call unit,balance,balance.c,balance.h config.h))
+$(eval $(call unit,cmdline,cmdline.c,cmdline.h))
+$(eval $(call unit,proxyproto,proxyproto.c,proxyproto.h))
+# routes.c is #included by its test, with tests/unit/routes_stubs.h.
+$(eval $(call unit,routes,target.c balance.c,routes.c tests/unit/routes_stubs.h config.h target.h))
+$(eval $(call unit,dns,dnsmsg.c,dns.h))
+$(eval $(call unit,fmt,fmt.c,fmt.h))
+# mem.c is #included by its test.
+$(eval $(call unit,mem,,mem.c mem.h))
+$(eval $(call unit,num,num.c,num.h))
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto fuzz_dns fuzz_num
@@ -322,17 +271,8 @@ check:
 	$(MAKE) check-build
 	sh tests/check.sh
 
-check-build: wsproxy build/wsproxy-notls build/wsproxy-asan build/test_ws \
-    build/test_ws-asan build/test_target build/test_target-asan \
-    build/test_handshake build/test_handshake-asan \
-    build/test_iplimit build/test_iplimit-asan \
-    build/test_balance build/test_balance-asan \
-    build/test_cmdline build/test_cmdline-asan \
-    build/test_proxyproto build/test_proxyproto-asan \
-    build/test_routes build/test_routes-asan \
-    build/test_dns build/test_dns-asan \
-    build/test_fmt build/test_fmt-asan build/test_mem build/test_mem-asan \
-    build/test_num build/test_num-asan \
+check-build: wsproxy build/wsproxy-notls build/wsproxy-asan \
+    $(UNITS:%=build/test_%) $(UNITS:%=build/test_%-asan) \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy
@@ -349,5 +289,5 @@ lint:
 clean:
 	rm -rf wsproxy wsproxy-static build
 
-.PHONY: all static size install uninstall check check-build fuzz fuzz-long \
+.PHONY: all static size install uninstall check check-build print-units fuzz fuzz-long \
     valgrind bench lint clean

@@ -32,30 +32,11 @@ step() {	# step NAME COMMAND...: one counted suite step
 	fi
 }
 
-step unit build/test_ws
-step unit-asan build/test_ws-asan
-step unit-target build/test_target
-step unit-target-asan build/test_target-asan
-step unit-handshake build/test_handshake
-step unit-handshake-asan build/test_handshake-asan
-step unit-iplimit build/test_iplimit
-step unit-iplimit-asan build/test_iplimit-asan
-step unit-balance build/test_balance
-step unit-balance-asan build/test_balance-asan
-step unit-cmdline build/test_cmdline
-step unit-cmdline-asan build/test_cmdline-asan
-step unit-proxyproto build/test_proxyproto
-step unit-proxyproto-asan build/test_proxyproto-asan
-step unit-routes build/test_routes
-step unit-routes-asan build/test_routes-asan
-step unit-dns build/test_dns
-step unit-dns-asan build/test_dns-asan
-step unit-fmt build/test_fmt
-step unit-fmt-asan build/test_fmt-asan
-step unit-mem build/test_mem
-step unit-mem-asan build/test_mem-asan
-step unit-num build/test_num
-step unit-num-asan build/test_num-asan
+# Every unit test the Makefile lists (UNITS), plain and ASan+UBSan.
+for u in $(make -s --no-print-directory print-units); do
+	step "unit-$u" "build/test_$u"
+	step "unit-$u-asan" "build/test_$u-asan"
+done
 # The static binaries against their size budgets (wsproxy(1) LIMITS):
 # the plain one always, the TLS one when BearSSL for musl is built.
 step size make -s size
