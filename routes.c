@@ -256,7 +256,8 @@ route_host(struct px_route *r, const char *h, size_t n)
 	}
 	if (n == 0 || n > 253)
 		route_error("host '%.*s' is empty or too long", (int)n, h);
-	d = xstrndup(h, n);
+	/* Kept in the route at once: an error below leaks nothing. */
+	r->host = d = xstrndup(h, n);
 	for (i = 0; i < n; i++) {
 		if (d[i] >= 'A' && d[i] <= 'Z')
 			d[i] = (char)(d[i] - 'A' + 'a');
@@ -270,7 +271,6 @@ route_host(struct px_route *r, const char *h, size_t n)
 			    " and single dots (a leading '*.' for one label)",
 			    (int)n, h);
 	}
-	r->host = d;
 	r->host_len = n;
 }
 
@@ -335,8 +335,9 @@ route_member(struct px_route *r, const char *s, size_t n)
 	u = &px_cfg.upstream[px_cfg.nupstream++];
 	r->nupstream++;
 	u->weight = 1;
-	/* The member alone, as a string: "URI" or "URI weight=N". */
-	uri = xstrndup(s, n);
+	/* The member alone, as a string: "URI" or "URI weight=N", kept in
+	 * the member at once so that an error leaks nothing. */
+	u->uri = uri = xstrndup(s, n);
 	sp = strchr(uri, ' ');
 	if (sp != NULL) {
 		const char *w = sp + strspn(sp, " ");
