@@ -30,14 +30,16 @@ HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
     admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h
 
-# TLS (BearSSL).  TLS=auto (the default) compiles it in when Debian's
-# libbearssl-dev is installed (/usr/include/bearssl.h exists); TLS=1
-# forces it (and fails without BearSSL); TLS=0 leaves it out, and that
-# binary rejects the TLS flags and wss:// with exit 64.  The choice is
-# recorded in build/tls-on or build/tls-off so switching rebuilds.
+# TLS (BearSSL).  TLS=auto (the default) compiles it in when the
+# compiler itself finds <bearssl.h> (Debian's libbearssl-dev for the
+# host's gcc; a cross compiler looks in its own sysroot, not the host's);
+# TLS=1 forces it (and fails without BearSSL); TLS=0 leaves it out, and
+# that binary rejects the TLS flags and wss:// with exit 64.  The choice
+# is recorded in build/tls-on or build/tls-off so switching rebuilds.
 TLS ?= auto
 ifeq ($(TLS),auto)
-TLS_ON := $(if $(wildcard /usr/include/bearssl.h),1,0)
+TLS_ON := $(shell echo '\#include <bearssl.h>' | \
+    $(CC) $(CPPFLAGS) -E -x c - >/dev/null 2>&1 && echo 1 || echo 0)
 else
 TLS_ON := $(TLS)
 endif
@@ -56,14 +58,19 @@ $(TLS_STAMP):
 	@rm -f build/tls-on build/tls-off
 	@touch $@
 
+# Every binary is linked to $@.new and renamed: a failed link (the linker
+# removes its output first) never deletes a working binary.
 wsproxy: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
-	$(CC) $(WARN) $(CPPFLAGS) $(TLS_FLAGS) $(CFLAGS) -o $@ $(SRCS) \
+	$(CC) $(WARN) $(CPPFLAGS) $(TLS_FLAGS) $(CFLAGS) -o $@.new $(SRCS) \
 	    $(LDFLAGS) $(LDLIBS) $(TLS_LIBS)
+	mv -f $@.new $@
 
 # The same sources without TLS, for make check's second suite.
 build/wsproxy-notls: $(SRCS) $(HDRS) Makefile
 	@mkdir -p build
-	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@ $(SRCS) $(LDFLAGS) $(LDLIBS)
+	$(CC) $(WARN) $(CPPFLAGS) $(CFLAGS) -o $@.new $(SRCS) $(LDFLAGS) \
+	    $(LDLIBS)
+	mv -f $@.new $@
 
 # Fully static, musl-based: the binary for embedded boards and FROM scratch.
 # Debian's libbearssl.a is built for glibc and does not link with musl, so
@@ -124,8 +131,9 @@ STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
 static: wsproxy-static
 wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile $(STATIC_STAMP) $(STATIC_LIBS)
 	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_FLAGS) $(STATIC_CFLAGS) \
-	    $(STATIC_LDFLAGS) -o $@ $(STATIC_SRCS) $(STATIC_LIBS)
-	strip -R .comment $@
+	    $(STATIC_LDFLAGS) -o $@.new $(STATIC_SRCS) $(STATIC_LIBS)
+	strip -R .comment $@.new
+	mv -f $@.new $@
 	@file $@; ls -l $@
 
 # The static binary without TLS, as the empty-root PID 1 test runs it
@@ -134,8 +142,9 @@ wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile $(STATIC_STAMP
 build/wsproxy-static-plain: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile
 	@mkdir -p build
 	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) \
-	    -o $@ $(STATIC_SRCS)
-	strip -R .comment $@
+	    -o $@.new $(STATIC_SRCS)
+	strip -R .comment $@.new
+	mv -f $@.new $@
 
 # The static binaries against their budgets (BENCHMARKS.md, "Binary
 # size"): 128 KiB without TLS, 300 KiB with; fails when one is over.
