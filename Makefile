@@ -185,10 +185,10 @@ build/wsproxy-asan: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
 # A unit test and its ASan+UBSan twin:
 #   $(call unit,NAME,SOURCES LINKED,OTHER PREREQUISITES)
 define unit
-build/test_$(1): tests/unit/test_$(1).c $(2) $(3)
+build/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
 	@mkdir -p build
 	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g -o $$@ tests/unit/test_$(1).c $(2)
-build/test_$(1)-asan: tests/unit/test_$(1).c $(2) $(3)
+build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
 	@mkdir -p build
 	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2)
 endef

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "../../dns.h"
 
 #define ID 0x1234
@@ -142,16 +143,8 @@ guarded(const uint8_t *m, size_t len)
 	static uint8_t *pages;
 	static size_t page;
 
-	if (pages == NULL) {
-		page = (size_t)sysconf(_SC_PAGESIZE);
-		pages = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-		if (pages == MAP_FAILED || mprotect(pages + page, page,
-		    PROT_NONE) < 0) {
-			perror("mmap");
-			_exit(2);
-		}
-	}
+	if (pages == NULL)
+		pages = guard_map(&page);
 	memcpy(pages + page - len, m, len);
 	return pages + page - len;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "../../proxyproto.h"
 
 static unsigned passed, failed;
@@ -47,18 +48,7 @@ static size_t page_size;
 static void
 guard_init(void)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-	void *p;
-
-	page_size = ps > 0 ? (size_t)ps : 4096;
-	p = mmap(NULL, 2 * page_size, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED || mprotect((uint8_t *)p + page_size, page_size,
-	    PROT_NONE) != 0) {
-		perror("guard page");
-		exit(2);
-	}
-	guard_page = p;
+	guard_page = guard_map(&page_size);
 }
 
 /* Copy len bytes so that the last one is the last readable byte. */

@@ -20,6 +20,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "../../routes.c"
 
 struct px_config px_cfg;
@@ -63,15 +64,7 @@ static size_t	 page;
 static void
 guard_init(void)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-
-	page = ps > 0 ? (size_t)ps : 4096;
-	guard = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (guard == MAP_FAILED || mprotect(guard + page, page, PROT_NONE)) {
-		perror("guard page");
-		exit(2);
-	}
+	guard = (char *)guard_map(&page);
 }
 
 /* s with its NUL the last byte before the PROT_NONE page. */

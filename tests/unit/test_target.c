@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "../../target.h"
 #include "target_invariants.h"
 
@@ -47,15 +48,7 @@ static size_t	 page;
 static void
 guard_init(void)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-
-	page = ps > 0 ? (size_t)ps : 4096;
-	guard = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
-	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (guard == MAP_FAILED || mprotect(guard + page, page, PROT_NONE)) {
-		perror("guard page");
-		exit(2);
-	}
+	guard = (char *)guard_map(&page);
 }
 
 /* in[0..len) copied so that its last byte abuts the PROT_NONE page. */
