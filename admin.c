@@ -9,14 +9,15 @@
  * per turn, a head of at most ADMIN_HEAD
  * bytes read with the client parser, ADMIN_TIMEOUT_MS for the whole
  * exchange, and one answer per connection, then Connection: close.
- * /metrics is rendered into one of ADMIN_BODIES reserved buffers; when
- * both are being written to slow readers the answer is 503.
+ * /metrics is rendered into a buffer mapped for that answer; when
+ * ADMIN_BODIES are being written to slow readers the answer is 503.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,8 +63,12 @@ static int accept_more;			/* the last turn left some */
 static int nopen;			/* connections in conns[] */
 static int busy_logged;
 static uint64_t start_ms;		/* since the epoch */
-static char *bodies;			/* ADMIN_BODIES x ADMIN_BODY */
-static int body_used[ADMIN_BODIES];
+static int nbodies;			/* bodies out now */
+/* The body most scrapes fit in, always there, so /metrics still answers
+ * when the address space is exhausted; a longer text, or a second answer
+ * at once, gets a body mapped for it. */
+static char small_body[64 * 1024];
+static int small_used;
 
 int
 admin_init(uint64_t listener_data, uint64_t conn_data)
@@ -80,11 +85,6 @@ admin_init(uint64_t listener_data, uint64_t conn_data)
 	if (px_cfg.admin.text == NULL || px_cfg.admin.fd < 0)
 		return 0;
 	tag_base = conn_data;
-	bodies = mmap(NULL, (size_t)ADMIN_BODIES * ADMIN_BODY,
-	    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
-	    MAP_NORESERVE, -1, 0);
-	if (bodies == MAP_FAILED)
-		return -1;
 	return ev_add_listener(px_cfg.admin.fd, listener_data);
 }
 
@@ -95,11 +95,12 @@ admin_init(uint64_t listener_data, uint64_t conn_data)
 static void
 conn_close(struct admin_conn *c)
 {
-	int i;
-
+	if (c->body == small_body)
+		small_used = 0;
+	else if (c->body != NULL)
+		munmap(c->body, ADMIN_BODY);
 	if (c->body != NULL) {
-		i = (int)((c->body - bodies) / ADMIN_BODY);
-		body_used[i] = 0;
+		nbodies--;
 		c->body = NULL;
 	}
 	sock_drain(c->fd);
@@ -175,20 +176,62 @@ answer(struct admin_conn *c, unsigned status, const char *type,
 	c->status = status;
 }
 
-/* /metrics into a body buffer: its length, or 0 when none is free or
- * the text does not fit. */
+/*
+ * The process's address space in bytes: the sum of /proc/self/maps'
+ * ranges, 0 when it cannot be read.  Those lines come from the kernel
+ * (or from qemu-user, which writes the emulated program's own), not
+ * from a peer.  Read per scrape, with one fd for the moment.
+ */
+static uint64_t
+address_space(void)
+{
+	char buf[1024];
+	uint64_t lo = 0, hi = 0, sum = 0;
+	ssize_t n, i;
+	int fd, field = 0;
+
+	if ((fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n; i++) {
+			unsigned c = (unsigned char)buf[i];
+			unsigned d = c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+
+			if (c == '\n') {
+				field = 0;
+				lo = hi = 0;
+			} else if (field == 0 && c == '-') {
+				field = 1;
+			} else if (field == 1 && c == ' ') {
+				sum += hi - lo;
+				field = 2;
+			} else if (field == 0) {
+				lo = lo << 4 | d;
+			} else if (field == 1) {
+				hi = hi << 4 | d;
+			}
+		}
+	close(fd);
+	return sum;
+}
+
+/* /metrics into small_body, or else into a body mapped for this answer
+ * only, so that an admin port holds little address space between
+ * scrapes (wsproxy(1) SMALL SYSTEMS): its length, or 0 when ADMIN_BODIES
+ * are out, none can be mapped, or the text does not fit. */
 static size_t
 render(struct admin_conn *c)
 {
 	struct met_gauges g;
 	size_t len;
-	int i;
+	char *body;
 
-	for (i = 0; i < ADMIN_BODIES && body_used[i]; i++)
-		;
-	if (i == ADMIN_BODIES)
+	if (nbodies == ADMIN_BODIES)
 		return 0;
 	memset(&g, 0, sizeof(g));
+	g.address_space = address_space();
+	g.buffer_bytes = buffers_bytes();
+	g.tls_bytes = tls_pool_bytes();
 	g.pairs_max = px_cfg.max_conns;
 	g.buffers_in_use = buffers_in_use();
 	g.buffers_max = 2 * (uint64_t)px_slab_size();
@@ -196,11 +239,23 @@ render(struct admin_conn *c)
 	g.start_ms = start_ms;
 	g.ready = px_run == RUN_ACCEPTING;
 	g.tls = tls_built_in();
-	len = metrics_render(&g, bodies + (size_t)i * ADMIN_BODY, ADMIN_BODY);
-	if (len == 0)
-		return 0;
-	body_used[i] = 1;
-	c->body = bodies + (size_t)i * ADMIN_BODY;
+	if (!small_used &&
+	    (len = metrics_render(&g, small_body, sizeof(small_body))) > 0) {
+		small_used = 1;
+		body = small_body;
+	} else {
+		body = mmap(NULL, ADMIN_BODY, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (body == MAP_FAILED)
+			return 0;
+		len = metrics_render(&g, body, ADMIN_BODY);
+		if (len == 0) {
+			munmap(body, ADMIN_BODY);
+			return 0;
+		}
+	}
+	nbodies++;
+	c->body = body;
 	return len;
 }
 

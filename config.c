@@ -39,68 +39,88 @@
  * top of px_configure(). */
 struct px_config px_cfg;
 
+/* A tab stands for the spaces up to column 30, where the explanations
+ * start (usage_print()): the text is a third shorter in the binary. */
 static const char usage_text[] =
 "usage: wsproxy [options]\n"
 "  -l, --listen [tls:][proxy:]ADDR\n"
-"                              client address: HOST:PORT, [V6]:PORT, :PORT\n"
-"                              or unix:PATH (repeatable; default 0.0.0.0:8080);\n"
-"                              proxy: a PROXY header (v1 or v2) comes first\n"
-"      --listen-mode MODE      octal mode of unix:PATH sockets (e.g. 0660)\n"
-"  -u, --upstream URI          ws://host[:port][/path][?query] or wss://...,\n"
-"                              ws+unix:/SOCKET[:/path] or wss+unix:...\n"
-"  -p, --path PATH             path prefix proxied to --upstream (default /)\n"
-"  -r, --route ROUTE           [HOST]PATH[[HEADER=VALUE]...]=URI[,URI...][;OPT...]\n"
-"                              (repeatable; the most specific wins; pools,\n"
-"                              balance=, health=: see wsproxy(1) ROUTING)\n"
-"  -H, --header 'Name: value'  header sent upstream, ${VAR} from the environment\n"
-"  -P, --protocol NAME[,NAME]  allowed subprotocols (default: all)\n"
-"      --allow-origin ORIGIN   only these Origins, else 403 (repeatable;\n"
-"                              https://a.example, *.example.com)\n"
-"      --connect-timeout MS    TCP connect and TLS handshake (default 5000)\n"
-"      --upgrade-timeout MS    upstream connected to its 101 (default 5000)\n"
-"      --request-timeout MS    client request head complete (default 10000)\n"
-"      --idle-timeout MS       no frame either way for this long (0 = never)\n"
-"      --close-timeout MS      close handshake to finish (default 5000)\n"
-"      --max-conns N           connection-pair slab size (default from\n"
-"                              RLIMIT_NOFILE)\n"
-"      --max-conns-per-ip N    connections from one address, handshakes\n"
-"                              included (default: no limit)\n"
-"      --trust-proxy CIDR      peers whose PROXY header and X-Forwarded-For\n"
-"                              are believed (repeatable; ADDR or ADDR/BITS)\n"
-"      --max-message BYTES     largest message relayed (0 = no limit)\n"
-"      --max-header-bytes N    largest request head (default 8192)\n"
-"      --tcp-keepalive SECS    probe a silent peer after SECS (default 60,\n"
-"                              0 = off)\n"
-"      --tls-ca FILE           CA bundle for wss:// upstreams\n"
-"      --tls-cert FILE         client certificate for mutual TLS\n"
-"      --tls-key FILE          its private key\n"
-"      --tls-servername NAME   SNI and verified name for wss:// upstreams\n"
-"      --tls-insecure          do not verify upstream certificates\n"
-"      --listen-cert FILE      certificate chain for tls: listeners\n"
-"      --listen-key FILE       its private key\n"
-"      --drain-timeout MS      SIGTERM: close handshakes finish within (10s)\n"
-"      --drain-spread MS       SIGTERM: spread the closes over (default 0)\n"
-"      --log-file PATH         log there instead of stderr (SIGUSR1 reopens)\n"
-"      --log-format text|json  key=value lines (default) or JSON objects\n"
+"\tclient address: HOST:PORT, [V6]:PORT, :PORT\n"
+"\tor unix:PATH (repeatable; default 0.0.0.0:8080);\n"
+"\tproxy: a PROXY header (v1 or v2) comes first\n"
+"      --listen-mode MODE\toctal mode of unix:PATH sockets (e.g. 0660)\n"
+"  -u, --upstream URI\tws://host[:port][/path][?query] or wss://...,\n"
+"\tws+unix:/SOCKET[:/path] or wss+unix:...\n"
+"  -p, --path PATH\tpath prefix proxied to --upstream (default /)\n"
+"  -r, --route ROUTE\t[HOST]PATH[[HEADER=VALUE]...]=URI[,URI...][;OPT...]\n"
+"\t(repeatable; the most specific wins; pools,\n"
+"\tbalance=, health=: see wsproxy(1) ROUTING)\n"
+"  -H, --header 'Name: value'\theader sent upstream, ${VAR} from the environment\n"
+"  -P, --protocol NAME[,NAME]\tallowed subprotocols (default: all)\n"
+"      --allow-origin ORIGIN\tonly these Origins, else 403 (repeatable;\n"
+"\thttps://a.example, *.example.com)\n"
+"      --connect-timeout MS\tTCP connect and TLS handshake (default 5000)\n"
+"      --upgrade-timeout MS\tupstream connected to its 101 (default 5000)\n"
+"      --request-timeout MS\tclient request head complete (default 10000)\n"
+"      --idle-timeout MS\tno frame either way for this long (0 = never)\n"
+"      --close-timeout MS\tclose handshake to finish (default 5000)\n"
+"      --max-conns N\tconnection-pair slab size (default from\n"
+"\tRLIMIT_NOFILE)\n"
+"      --max-conns-per-ip N\tconnections from one address, handshakes\n"
+"\tincluded (default: no limit)\n"
+"      --trust-proxy CIDR\tpeers whose PROXY header and X-Forwarded-For\n"
+"\tare believed (repeatable; ADDR or ADDR/BITS)\n"
+"      --max-message BYTES\tlargest message relayed (0 = no limit)\n"
+"      --max-header-bytes N\tlargest request head (default 8192)\n"
+"      --tcp-keepalive SECS\tprobe a silent peer after SECS (default 60,\n"
+"\t0 = off)\n"
+"      --tls-ca FILE\tCA bundle for wss:// upstreams\n"
+"      --tls-cert FILE\tclient certificate for mutual TLS\n"
+"      --tls-key FILE\tits private key\n"
+"      --tls-servername NAME\tSNI and verified name for wss:// upstreams\n"
+"      --tls-insecure\tdo not verify upstream certificates\n"
+"      --listen-cert FILE\tcertificate chain for tls: listeners\n"
+"      --listen-key FILE\tits private key\n"
+"      --drain-timeout MS\tSIGTERM: close handshakes finish within (10s)\n"
+"      --drain-spread MS\tSIGTERM: spread the closes over (default 0)\n"
+"      --log-file PATH\tlog there instead of stderr (SIGUSR1 reopens)\n"
+"      --log-format text|json\tkey=value lines (default) or JSON objects\n"
 "      --log-timestamps on|off ts= on every line (default on)\n"
-"      --log-sample N          log one clean close in N (default 1: all)\n"
-"      --admin ADDR            health, readiness and metrics over HTTP\n"
-"      --ping-interval MS      ping a leg silent for this long (default off)\n"
-"      --ping-timeout MS       no answer to a ping: the leg is dead\n"
-"                              (default 3 x --ping-interval)\n"
-"      --resolv-conf FILE      nameservers, search list (default\n"
-"                              /etc/resolv.conf)\n"
-"      --hosts-file FILE       names looked up first (default /etc/hosts)\n"
-"      --dns-min-ttl SECS      shortest time an answer is used (default 5)\n"
-"      --dns-max-ttl SECS      longest time an answer is used (default 300)\n"
-"      --user NAME             drop to this user after binding, loading keys\n"
-"      --restart-args-file F   SIGUSR2 restarts with the flags in F\n"
-"      --check                 check everything, print the configuration\n"
-"  -v, --verbose               more logging (debug)\n"
-"  -q, --quiet                 less logging (warnings and errors)\n"
-"  -h, --help                  this text\n"
-"  -V, --version               the version\n"
+"      --log-sample N\tlog one clean close in N (default 1: all)\n"
+"      --admin ADDR\thealth, readiness and metrics over HTTP\n"
+"      --ping-interval MS\tping a leg silent for this long (default off)\n"
+"      --ping-timeout MS\tno answer to a ping: the leg is dead\n"
+"\t(default 3 x --ping-interval)\n"
+"      --resolv-conf FILE\tnameservers, search list (default\n"
+"\t/etc/resolv.conf)\n"
+"      --hosts-file FILE\tnames looked up first (default /etc/hosts)\n"
+"      --dns-min-ttl SECS\tshortest time an answer is used (default 5)\n"
+"      --dns-max-ttl SECS\tlongest time an answer is used (default 300)\n"
+"      --user NAME\tdrop to this user after binding, loading keys\n"
+"      --restart-args-file F\tSIGUSR2 restarts with the flags in F\n"
+"      --check\tcheck everything, print the configuration\n"
+"  -v, --verbose\tmore logging (debug)\n"
+"  -q, --quiet\tless logging (warnings and errors)\n"
+"  -h, --help\tthis text\n"
+"  -V, --version\tthe version\n"
 "Durations (MS) are milliseconds, or take a unit: 250ms, 5s, 2m, 1h.\n";
+
+static void
+usage_print(void)
+{
+	const char *s;
+	int col = 0;
+
+	for (s = usage_text; *s != '\0'; s++) {
+		if (*s == '\t') {
+			do
+				putchar(' ');
+			while (++col < 30);
+			continue;
+		}
+		putchar(*s);
+		col = *s == '\n' ? 0 : col + 1;
+	}
+}
 
 void
 usage_error(const char *fmt, ...)
@@ -940,7 +960,7 @@ px_configure(int argc, char **argv)
 			quiet = 1;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage_print();
 			exit(0);
 		case 'V':
 			printf("wsproxy %s%s\n", WSPROXY_VERSION,

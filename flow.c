@@ -25,14 +25,39 @@ uint8_t px_scratch[64 * 1024];
 /* The buffers                                                         */
 /* ------------------------------------------------------------------ */
 
-/* Two buffers of px_cfg.buf_size per slab slot: a pair never holds
- * more than two at once (the table in pair.h), so it cannot run dry. */
+/* Buffers of px_cfg.buf_size.  A pair never holds more than two at
+ * once (the table in pair.h), and two are promised to each slab slot in
+ * use (buffers_promise()), so an admitted pair never finds it dry. */
 static struct pool buffers;
 
 int
 buffers_init(uint32_t n)
 {
 	return pool_create(&buffers, n, px_cfg.buf_size);
+}
+
+int
+buffers_promise(void)
+{
+	return pool_promise(&buffers, 2);
+}
+
+void
+buffers_unpromise(void)
+{
+	pool_unpromise(&buffers, 2);
+}
+
+void
+buffers_trim(uint64_t now_ms)
+{
+	pool_trim(&buffers, now_ms);
+}
+
+uint64_t
+buffers_bytes(void)
+{
+	return pool_bytes(&buffers);
 }
 
 uint32_t

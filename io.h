@@ -54,23 +54,32 @@ int tls_setup(char *err, size_t len);
 int tls_reload(char *err, size_t len);
 
 /*
- * Reserve the TLS state pool: slots entries for each side that can be
- * TLS (any tls: listener, any wss:// route); nothing when neither.
- * Untouched entries cost no memory.  0, or -1.
+ * Ready the TLS state pool: at most slots entries for each side that
+ * can be TLS (any tls: listener, any wss:// route); nothing when
+ * neither.  Entries are mapped in chunks as ends open (wsproxy(1)
+ * SMALL SYSTEMS).  0, or -1.
  */
 int tls_pool_init(uint32_t slots);
 
 /* TLS ends open now (wsproxy_tls_sessions_in_use). */
 uint32_t tls_in_use(void);
 
+/* Unmap TLS state chunks unused for a while (about once a second). */
+void tls_pool_trim(uint64_t now_ms);
+
+/* Address space the TLS state pool holds now. */
+uint64_t tls_pool_bytes(void);
+
 /*
  * A TLS end for the connected socket fd to upstream up: SNI and the
  * verified name are --tls-servername or up's host; up's session is
- * offered for resumption and kept.  NULL only if the pool is empty.
+ * offered for resumption and kept.  NULL with errno ENOMEM when no
+ * state can be had, EPROTO when the engine refuses to start.
  */
 struct tls_conn *tls_client_new(int fd, struct px_upstream *up);
 
-/* A TLS end for a client accepted on a tls: listener; NULL if none free. */
+/* A TLS end for a client accepted on a tls: listener; NULL (errno as
+ * for tls_client_new()) if none can be had. */
 struct tls_conn *tls_server_new(int fd);
 
 /*

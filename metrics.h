@@ -120,6 +120,9 @@ struct met_gauges {
 	uint64_t	 buffers_in_use;
 	uint64_t	 buffers_max;
 	uint64_t	 tls_in_use;
+	uint64_t	 buffer_bytes;		/* address space of the pools */
+	uint64_t	 tls_bytes;
+	uint64_t	 address_space;		/* the process's; 0: unknown */
 	uint64_t	 start_ms;		/* milliseconds since the epoch */
 	int		 ready;			/* accepting */
 	int		 tls;			/* TLS is built in */

@@ -287,8 +287,21 @@ end_write(struct end *e, const void *buf, size_t len)
 
 extern uint8_t px_scratch[64 * 1024];	/* sink for bytes that are dropped */
 
-/* Reserve n buffers of px_cfg.buf_size (untouched ones cost nothing). */
+/* Ready a pool of at most n buffers of px_cfg.buf_size, mapping none
+ * yet (wsproxy(1) SMALL SYSTEMS). */
 int buffers_init(uint32_t n);
+
+/* Promise a slot its two buffers, mapping more if needed: 0, or -1 when
+ * they cannot be mapped (the slot is then refused).  Withdrawn when the
+ * slot is freed. */
+int buffers_promise(void);
+void buffers_unpromise(void);
+
+/* Unmap buffer chunks unused for a while (about once a second). */
+void buffers_trim(uint64_t now_ms);
+
+/* Address space the buffers hold now. */
+uint64_t buffers_bytes(void);
 
 /* Buffers handed out now. */
 uint32_t buffers_in_use(void);

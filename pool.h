@@ -1,10 +1,19 @@
 /*
- * pool.h - fixed-size items reserved at start-up (pool.c): the I/O
- * buffers of flows and outputs (flow.c), the TLS state of TLS ends
- * (tls.c).  The memory is reserved with mmap(MAP_NORESERVE), so an item
- * never handed out costs nothing, and a LIFO stack of free items hands
- * the most recently used one out first, so the pages in use stay few
- * (wsproxy(1) LIMITS).  Nothing is allocated after start-up.
+ * pool.h - fixed-size items mapped in chunks as use grows (pool.c): the
+ * I/O buffers of flows and outputs (flow.c), the TLS state of TLS ends
+ * (tls.c).
+ *
+ * Nothing is mapped at start-up.  A chunk of about 2 MiB (some sixty
+ * items) is mapped when the items already mapped are all out or
+ * promised, and unmapped again once it has had none out for
+ * POOL_QUIET_MS, so the address space follows the peak of recent use,
+ * not --max-conns (wsproxy(1) SMALL SYSTEMS).  Items are handed out
+ * from the lowest chunk that has one, most recently given back first,
+ * so the pages in use stay few and the high chunks empty out.
+ *
+ * A promise (pool_promise()) maps what a pair may need before the pair
+ * is let in, so that a pair once admitted never finds the pool dry:
+ * running out of memory refuses newcomers, never harms a pair.
  */
 #ifndef WSPROXY_POOL_H
 #define WSPROXY_POOL_H
@@ -12,28 +21,54 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define POOL_QUIET_MS	30000	/* a chunk empty this long is unmapped */
+
 struct pool {
-	uint8_t		*mem;		/* n items of size bytes */
-	size_t		 size;
-	uint32_t	*free;		/* stack of free item indices */
-	uint32_t	 n;
-	uint32_t	 nfree;
+	uint8_t		**chunk;	/* nchunk slots; NULL: not mapped */
+	size_t		 size;		/* bytes per item */
+	size_t		 span;		/* bytes per chunk: a power of two */
+	uint32_t	 per;		/* items per chunk */
+	uint32_t	 nchunk;	/* chunk slots: enough for max items */
+	uint32_t	 low;		/* no chunk below has a free item */
+	uint32_t	 mapped;	/* items in mapped chunks */
+	uint32_t	 used;		/* items handed out */
+	uint32_t	 promised;	/* items promised to admitted pairs */
 };
 
-/* Reserve n items of size bytes: 0, or -1 if that cannot be had. */
-int pool_create(struct pool *pl, uint32_t n, size_t size);
+/* Ready a pool of at most max items of size bytes, mapping nothing:
+ * 0, or -1 if its small index cannot be had. */
+int pool_create(struct pool *pl, uint32_t max, size_t size);
 
-/* An item, or NULL when every one is handed out. */
+/* An item, mapping a chunk if none is free; NULL when no more can be
+ * mapped (the address-space limit, or max items out). */
 void *pool_take(struct pool *pl);
 
 /* Give back an item pool_take() handed out. */
 void pool_give(struct pool *pl, const void *item);
 
+/* Make sure n more items than are promised now are mapped, and promise
+ * them: 0, or -1 (nothing promised) when they cannot be mapped. */
+int pool_promise(struct pool *pl, uint32_t n);
+
+/* Withdraw a promise of n items. */
+void pool_unpromise(struct pool *pl, uint32_t n);
+
+/* Unmap chunks that have had no item out for POOL_QUIET_MS, as far as
+ * the promises allow; called about once a second with the time. */
+void pool_trim(struct pool *pl, uint64_t now_ms);
+
 /* Items handed out now. */
 static inline uint32_t
 pool_used(const struct pool *pl)
 {
-	return pl->n - pl->nfree;
+	return pl->used;
+}
+
+/* Bytes of address space the pool has mapped now. */
+static inline uint64_t
+pool_bytes(const struct pool *pl)
+{
+	return pl->per == 0 ? 0 : (uint64_t)(pl->mapped / pl->per) * pl->span;
 }
 
 #endif /* WSPROXY_POOL_H */

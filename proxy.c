@@ -89,6 +89,7 @@ static uint64_t now_ms;
 static int accept_paused;
 static int accept_logged;		/* one log line per pause */
 static uint64_t accept_retry_at;
+static uint64_t trim_at;		/* next look for quiet pool chunks */
 /*
  * The fd budget: accept() is not called unless, after it, one fd is left
  * for the new client's upstream, so clients wait in the listen queue
@@ -335,7 +336,10 @@ slab_get(void)
 {
 	struct pair *p;
 
-	if (slab_nfree == 0)
+	/* Its two buffers are mapped before the slot is let in, so that
+	 * a pair once admitted never waits on memory (wsproxy(1) SMALL
+	 * SYSTEMS). */
+	if (slab_nfree == 0 || buffers_promise() < 0)
 		return NULL;
 	p = &slab[slab_free[--slab_nfree]];
 	p->client.fd = p->upstream.fd = -1;
@@ -364,6 +368,7 @@ slab_put(struct pair *p)
 	p->run_prev = p->run_next = NIL;
 	p->client.fd = p->upstream.fd = -1;
 	slab_free[slab_nfree++] = (uint32_t)(p - slab);
+	buffers_unpromise();
 }
 
 /* ------------------------------------------------------------------ */
@@ -612,8 +617,10 @@ accept_run(int li)
 			char a[64];
 
 			px_log(PX_LOG_WARN, "event=reject client=%s status=503"
-			    " error=\"no free slot\"", sock_addr_text(
-			    (struct sockaddr *)&ss, a, sizeof(a)));
+			    " error=\"%s\"", sock_addr_text(
+			    (struct sockaddr *)&ss, a, sizeof(a)),
+			    slab_nfree == 0 ? "no free slot" :
+			    "no memory for buffers");
 			if (l->tls)
 				px_fd_close(fd);	/* no TLS state to answer with */
 			else
@@ -663,6 +670,14 @@ accept_run(int li)
 		p->started = now_ms;
 		if (pair_watch(p, &p->client) < 0 || (l->tls && !l->proxy &&
 		    (p->client.tls = tls_server_new(fd)) == NULL)) {
+			char a[64];
+
+			/* Without TLS state there is no way to answer. */
+			px_log(PX_LOG_WARN, "event=reject client=%s status=0"
+			    " error=\"%s\"", sock_addr_text(
+			    (struct sockaddr *)&ss, a, sizeof(a)),
+			    errno == ENOMEM ? "no memory for TLS state" :
+			    strerror(errno));
 			px_fd_close(fd);
 			p->client.fd = -1;
 			slab_put(p);
@@ -780,6 +795,11 @@ loop_once(int max_wait_ms)
 
 	if (max_wait_ms >= 0 && (wait < 0 || wait > max_wait_ms))
 		wait = max_wait_ms;
+	/* While pool chunks are mapped, wake once a second to see whether
+	 * they have been quiet long enough to give back. */
+	if ((buffers_bytes() > 0 || tls_pool_bytes() > 0) &&
+	    (wait < 0 || wait > 1000))
+		wait = 1000;
 	n = ev_wait(ev, EV_BATCH, wait);
 	if (n < 0) {
 		/* The poller itself failed: no event can come any more. */
@@ -800,6 +820,11 @@ loop_once(int max_wait_ms)
 		accept_paused = 0;
 		for (i = 0; i < cfg.nlisten; i++)
 			accept_run(i);
+	}
+	if (now_ms >= trim_at) {
+		buffers_trim(now_ms);
+		tls_pool_trim(now_ms);
+		trim_at = now_ms + 1000;
 	}
 	life_tick();
 }

@@ -127,6 +127,18 @@ tls_in_use(void)
 	return 0;
 }
 
+void
+tls_pool_trim(uint64_t now_ms)
+{
+	(void)now_ms;
+}
+
+uint64_t
+tls_pool_bytes(void)
+{
+	return 0;
+}
+
 struct tls_conn *
 tls_client_new(int fd, struct px_upstream *up)
 {
@@ -305,6 +317,19 @@ tls_in_use(void)
 	return pool_used(&conns);
 }
 
+void
+tls_pool_trim(uint64_t now_ms)
+{
+	if (conns.chunk != NULL)
+		pool_trim(&conns, now_ms);
+}
+
+uint64_t
+tls_pool_bytes(void)
+{
+	return conns.chunk != NULL ? pool_bytes(&conns) : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Making and ending TLS ends                                          */
 /* ------------------------------------------------------------------ */
@@ -347,8 +372,10 @@ tls_client_new(int fd, struct px_upstream *up)
 	struct tls_x509 *x;
 	br_ssl_session_parameters *sp = &up->session->params;
 
-	if (t == NULL)
+	if (t == NULL) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	t->mat = m;
 	m->refs++;
 	cc = &t->u.client.ssl;
@@ -379,6 +406,7 @@ tls_client_new(int fd, struct px_upstream *up)
 	    sp->session_id_len > 0)) {
 		tls_material_drop(t->mat);
 		pool_give(&conns, t);
+		errno = EPROTO;
 		return NULL;
 	}
 	return t;
@@ -391,8 +419,10 @@ tls_server_new(int fd)
 	struct tls_material *m = mat;
 	br_ssl_server_context *sc;
 
-	if (t == NULL)
+	if (t == NULL) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	t->mat = m;
 	m->refs++;
 	sc = &t->u.server;
@@ -412,6 +442,7 @@ tls_server_new(int fd)
 	if (!br_ssl_server_reset(sc)) {
 		tls_material_drop(t->mat);
 		pool_give(&conns, t);
+		errno = EPROTO;
 		return NULL;
 	}
 	return t;

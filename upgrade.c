@@ -544,6 +544,11 @@ connect_run(struct pair *p)
 		/* wss://: the TLS handshake is part of PAIR_CONNECT, under
 		 * --connect-timeout. */
 		u->tls = tls_client_new(u->fd, pair_member(p));
+		if (u->tls == NULL && errno == ENOMEM) {
+			/* Our shortage, not the member's fault. */
+			pair_reject(p, 503, 0, "no memory for TLS state");
+			return;
+		}
 		if (u->tls == NULL) {
 			try_failed(p, MET_ERR_TLS, 502,
 			    "TLS: cannot start a session");

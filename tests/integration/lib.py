@@ -164,7 +164,8 @@ def rss_kib(pid):
 class Proxy:
     """wsproxy as a subprocess; stderr goes to a file."""
 
-    def __init__(self, ctx, args, listen=True, env=None, wait=True, nofile=None):
+    def __init__(self, ctx, args, listen=True, env=None, wait=True, nofile=None,
+                 aslimit=None):
         self.ctx = ctx
         self.port = free_port() if listen else None
         self.args = [WSPROXY]
@@ -179,10 +180,13 @@ class Proxy:
         if not os.path.exists(WSPROXY):
             raise Fail('no wsproxy binary at %s' % WSPROXY)
         pre = None
-        if nofile:
+        if nofile or aslimit:
             def pre():
                 import resource
-                resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+                if nofile:
+                    resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+                if aslimit:     # ulimit -v: the address space, in bytes
+                    resource.setrlimit(resource.RLIMIT_AS, (aslimit, aslimit))
         self.p = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                   stdout=self.errf, stderr=self.errf, env=e, preexec_fn=pre)
         self.pid = self.p.pid
