@@ -3,36 +3,33 @@
  *
  * Each chunk is a mapping of span bytes aligned to span (a power of
  * two), so the chunk an item belongs to is its address with the low
- * bits cleared, found without a search.  The chunk's first page is its
- * head: its slot in pl->chunk, its count of free items, a stack of
- * their numbers (the most recently given back on top), and since when
- * it has had none out.  Items follow the head; a page never touched
- * costs no memory, and mappings are MAP_NORESERVE, so a chunk costs
- * address space at once but memory only for the items used.
+ * bits cleared.  The chunk's first page is its head, used only by
+ * pool_trim(); items follow it, page-aligned when their size is.  A page
+ * never touched costs no memory, and mappings are MAP_NORESERVE, so a
+ * chunk costs address space at once but memory only for the items used.
  */
 #include <sys/types.h>
 #include <sys/mman.h>
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "pool.h"
 
 #define POOL_HEAD	4096		/* one page: the chunk's head */
 #define POOL_AIM	32		/* items per chunk at least */
 
-struct chunk_head {
-	uint32_t	 slot;		/* its index in pl->chunk */
-	uint32_t	 nfree;
-	uint64_t	 empty_since;	/* 0: has items out, or not seen empty */
-	uint16_t	 free[];	/* stack of free item numbers */
+struct pool_chunk {
+	uint64_t	 empty_since;	/* 0: seen with items out last look */
+	uint32_t	 nfree;		/* counted by pool_trim() */
+	int		 going;		/* pool_trim() unmaps it */
 };
 
-#define POOL_PER_MAX ((POOL_HEAD - sizeof(struct chunk_head)) / sizeof(uint16_t))
-
-static struct chunk_head *
-head_of(const struct pool *pl, const void *item)
+static struct pool_chunk *
+chunk_of(const struct pool *pl, const void *item)
 {
-	return (struct chunk_head *)((uintptr_t)item & ~(uintptr_t)(pl->span - 1));
+	return (struct pool_chunk *)((uintptr_t)item &
+	    ~(uintptr_t)(pl->span - 1));
 }
 
 int
@@ -45,14 +42,14 @@ pool_create(struct pool *pl, uint32_t max, size_t size)
 	pl->size = size;
 	pl->span = span;
 	pl->per = (uint32_t)((span - POOL_HEAD) / size);
-	if (pl->per > POOL_PER_MAX)
-		pl->per = (uint32_t)POOL_PER_MAX;
 	if (pl->per == 0)	/* only if span overflowed: size absurd */
 		return -1;
 	pl->nchunk = (max + pl->per - 1) / pl->per;
-	pl->low = pl->mapped = pl->used = pl->promised = 0;
+	pl->nfree = pl->mapped = pl->promised = pl->chunks = 0;
 	pl->chunk = calloc(pl->nchunk ? pl->nchunk : 1, sizeof(*pl->chunk));
-	return pl->chunk == NULL ? -1 : 0;
+	pl->free = calloc(pl->nchunk ? (size_t)pl->nchunk * pl->per : 1,
+	    sizeof(*pl->free));
+	return pl->chunk == NULL || pl->free == NULL ? -1 : 0;
 }
 
 /* A mapping of span bytes aligned to span, or NULL.  Twice the span is
@@ -82,65 +79,48 @@ map_aligned(size_t span)
 	return a;
 }
 
-/* Map one more chunk into the lowest empty slot: 0, or -1. */
+/*
+ * Map one more chunk into the lowest empty slot: 0, or -1.  Its items go
+ * under the free ones already there, so warm items are handed out
+ * before a new chunk's pages are touched; its first item is the first
+ * of them to go.
+ */
 static int
 pool_grow(struct pool *pl)
 {
-	struct chunk_head *h;
-	uint32_t c, i;
+	struct pool_chunk *h;
+	uint32_t c = 0, i;
 	uint8_t *m;
 
-	c = 0;
 	while (c < pl->nchunk && pl->chunk[c] != NULL)
 		c++;
 	if (c == pl->nchunk || (m = map_aligned(pl->span)) == NULL)
 		return -1;
-	h = (struct chunk_head *)m;
-	h->slot = c;
-	h->nfree = pl->per;
+	h = (struct pool_chunk *)m;
 	h->empty_since = 0;
-	/* Item 0 on top: a fresh chunk is used from its start. */
+	h->going = 0;
+	memmove(pl->free + pl->per, pl->free, pl->nfree * sizeof(*pl->free));
 	for (i = 0; i < pl->per; i++)
-		h->free[i] = (uint16_t)(pl->per - 1 - i);
+		pl->free[pl->per - 1 - i] = m + POOL_HEAD + (size_t)i * pl->size;
+	pl->nfree += pl->per;
 	pl->chunk[c] = m;
 	pl->mapped += pl->per;
-	if (c < pl->low)
-		pl->low = c;
+	pl->chunks++;
 	return 0;
 }
 
 void *
 pool_take(struct pool *pl)
 {
-	struct chunk_head *h;
-	uint32_t c = pl->low;
-
-	while (c < pl->nchunk && (pl->chunk[c] == NULL ||
-	    ((struct chunk_head *)pl->chunk[c])->nfree == 0))
-		c++;
-	if (c == pl->nchunk) {
-		if (pool_grow(pl) < 0)
-			return NULL;
-		return pool_take(pl);	/* low now names the new chunk */
-	}
-	pl->low = c;
-	h = (struct chunk_head *)pl->chunk[c];
-	h->empty_since = 0;
-	pl->used++;
-	return pl->chunk[c] + POOL_HEAD +
-	    (size_t)h->free[--h->nfree] * pl->size;
+	if (pl->nfree == 0 && pool_grow(pl) < 0)
+		return NULL;
+	return pl->free[--pl->nfree];
 }
 
 void
 pool_give(struct pool *pl, const void *item)
 {
-	struct chunk_head *h = head_of(pl, item);
-
-	h->free[h->nfree++] = (uint16_t)(((uintptr_t)item - (uintptr_t)h -
-	    POOL_HEAD) / pl->size);
-	pl->used--;
-	if (h->slot < pl->low)
-		pl->low = h->slot;
+	pl->free[pl->nfree++] = (void *)(uintptr_t)item;
 }
 
 int
@@ -159,29 +139,53 @@ pool_unpromise(struct pool *pl, uint32_t n)
 	pl->promised -= n;
 }
 
+/*
+ * Once a second while chunks are mapped: count each chunk's free items
+ * (O(free items), a few microseconds for thousands), note since when a
+ * chunk has been whole, and unmap those whole for POOL_QUIET_MS, top
+ * slots first, while the rest still keep every promise.  Quiet means
+ * whole at every look, so take and give carry no clock.
+ */
 void
 pool_trim(struct pool *pl, uint64_t now_ms)
 {
-	struct chunk_head *h;
-	uint32_t c;
+	struct pool_chunk *h;
+	uint32_t c, i, n, going = 0;
 
-	/* From the top down: the high chunks are the ones that empty. */
+	for (c = 0; c < pl->nchunk; c++)
+		if (pl->chunk[c] != NULL)
+			((struct pool_chunk *)pl->chunk[c])->nfree = 0;
+	for (i = 0; i < pl->nfree; i++)
+		chunk_of(pl, pl->free[i])->nfree++;
 	for (c = pl->nchunk; c-- > 0;) {
-		if (pl->chunk[c] == NULL)
+		if ((h = (struct pool_chunk *)pl->chunk[c]) == NULL)
 			continue;
-		h = (struct chunk_head *)pl->chunk[c];
-		if (h->nfree != pl->per)
+		if (h->nfree != pl->per) {
+			h->empty_since = 0;
 			continue;
+		}
 		if (h->empty_since == 0) {
 			h->empty_since = now_ms ? now_ms : 1;
 			continue;
 		}
 		if (now_ms - h->empty_since < POOL_QUIET_MS ||
-		    pl->mapped - pl->per < pl->promised ||
-		    pl->mapped - pl->per < pl->used)
+		    pl->mapped - pl->per < pl->promised)
 			continue;
-		munmap(pl->chunk[c], pl->span);
-		pl->chunk[c] = NULL;
+		h->going = 1;
 		pl->mapped -= pl->per;
+		going++;
 	}
+	if (going == 0)
+		return;
+	for (i = n = 0; i < pl->nfree; i++)
+		if (!chunk_of(pl, pl->free[i])->going)
+			pl->free[n++] = pl->free[i];
+	pl->nfree = n;
+	for (c = 0; c < pl->nchunk; c++)
+		if (pl->chunk[c] != NULL &&
+		    ((struct pool_chunk *)pl->chunk[c])->going) {
+			munmap(pl->chunk[c], pl->span);
+			pl->chunk[c] = NULL;
+			pl->chunks--;
+		}
 }

@@ -5,11 +5,13 @@
  *
  * Nothing is mapped at start-up.  A chunk of about 2 MiB (some sixty
  * items) is mapped when the items already mapped are all out or
- * promised, and unmapped again once it has had none out for
- * POOL_QUIET_MS, so the address space follows the peak of recent use,
- * not --max-conns (wsproxy(1) SMALL SYSTEMS).  Items are handed out
- * from the lowest chunk that has one, most recently given back first,
- * so the pages in use stay few and the high chunks empty out.
+ * promised, and unmapped again once it has had none out at each look
+ * (pool_trim(), once a second) for POOL_QUIET_MS, so the address space
+ * follows the peak of recent use, not --max-conns (wsproxy(1) SMALL
+ * SYSTEMS).  Free items are a stack, the most recently given back on
+ * top, as before chunks: taking and giving cost what they did, the
+ * pages in use stay few, and items seldom needed sink to the bottom,
+ * so their chunks empty and can go.
  *
  * A promise (pool_promise()) maps what a pair may need before the pair
  * is let in, so that a pair once admitted never finds the pool dry:
@@ -25,14 +27,15 @@
 
 struct pool {
 	uint8_t		**chunk;	/* nchunk slots; NULL: not mapped */
+	void		**free;		/* free items, most recent on top */
 	size_t		 size;		/* bytes per item */
 	size_t		 span;		/* bytes per chunk: a power of two */
 	uint32_t	 per;		/* items per chunk */
 	uint32_t	 nchunk;	/* chunk slots: enough for max items */
-	uint32_t	 low;		/* no chunk below has a free item */
+	uint32_t	 nfree;
 	uint32_t	 mapped;	/* items in mapped chunks */
-	uint32_t	 used;		/* items handed out */
 	uint32_t	 promised;	/* items promised to admitted pairs */
+	uint32_t	 chunks;	/* chunks mapped */
 };
 
 /* Ready a pool of at most max items of size bytes, mapping nothing:
@@ -61,14 +64,14 @@ void pool_trim(struct pool *pl, uint64_t now_ms);
 static inline uint32_t
 pool_used(const struct pool *pl)
 {
-	return pl->used;
+	return pl->mapped - pl->nfree;
 }
 
 /* Bytes of address space the pool has mapped now. */
 static inline uint64_t
 pool_bytes(const struct pool *pl)
 {
-	return pl->per == 0 ? 0 : (uint64_t)(pl->mapped / pl->per) * pl->span;
+	return (uint64_t)pl->chunks * pl->span;
 }
 
 #endif /* WSPROXY_POOL_H */

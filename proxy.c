@@ -797,8 +797,8 @@ loop_once(int max_wait_ms)
 		wait = max_wait_ms;
 	/* While pool chunks are mapped, wake once a second to see whether
 	 * they have been quiet long enough to give back. */
-	if ((buffers_bytes() > 0 || tls_pool_bytes() > 0) &&
-	    (wait < 0 || wait > 1000))
+	if ((wait < 0 || wait > 1000) &&
+	    (buffers_bytes() > 0 || tls_pool_bytes() > 0))
 		wait = 1000;
 	n = ev_wait(ev, EV_BATCH, wait);
 	if (n < 0) {

@@ -190,7 +190,7 @@ def wss_upstream(ctx, cert, handler=None, client_ca=None, sni=None, **kw):
     return up
 
 
-def tls_proxy(ctx, *args, plain_listen=False, env=None):
+def tls_proxy(ctx, *args, plain_listen=False, env=None, aslimit=None):
     """wsproxy with a tls: listener on 127.0.0.1 (.port), plus a plain
     one (.plain_port) when plain_listen."""
     px_args = []
@@ -200,7 +200,8 @@ def tls_proxy(ctx, *args, plain_listen=False, env=None):
     if plain_listen:
         plain = lib.free_port()
         px_args += ['--listen', '127.0.0.1:%d' % plain]
-    px = lib.Proxy(ctx, px_args + list(args), listen=False, env=env, wait=False)
+    px = lib.Proxy(ctx, px_args + list(args), listen=False, env=env, wait=False,
+                   aslimit=aslimit)
     px.port = port
     px.wait_listening()
     if plain is not None:

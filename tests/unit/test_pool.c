@@ -1,9 +1,10 @@
 /*
  * test_pool.c - pool.c, the chunked item pools (wsproxy(1) SMALL
- * SYSTEMS): nothing mapped until used; chunks aligned and found from an
- * item; the lowest chunk and the most recently given item served first;
- * a chunk given back only after POOL_QUIET_MS empty, and never below
- * the items promised or out; a promise that cannot be kept changes
+ * SYSTEMS): nothing mapped until used; chunks aligned; the most
+ * recently given item served first, and warm items before a new
+ * chunk's; a chunk given back only after POOL_QUIET_MS empty at every
+ * look (pool_trim()), and never below the items promised or out; a
+ * promise that cannot be kept changes
  * nothing and every promised item can then be taken; and 200,000
  * random takes and gives against a model, each item's bytes intact.
  * Without a sanitizer it also runs under an address-space limit
@@ -58,14 +59,15 @@ test_lazy_and_aligned(void)
 	pool_give(&pl, b);
 	CHECK(pool_used(&pl) == 0, "all given back");
 	free(pl.chunk);		/* wsproxy's pools live as long as it */
+	free(pl.free);
 }
 
 static void
-test_lowest_first_and_trim(void)
+test_order_and_trim(void)
 {
 	struct pool pl;
 	uint8_t *it[200], *low;
-	uint32_t i, n;
+	uint32_t i, n, k;
 
 	pool_create(&pl, 1000, SIZE);
 	n = pl.per + 5;			/* a chunk and a bit */
@@ -74,26 +76,36 @@ test_lowest_first_and_trim(void)
 	CHECK(pool_bytes(&pl) == 2 * pl.span, "two chunks for %u", n);
 	low = it[3];
 	pool_give(&pl, low);
-	CHECK(pool_take(&pl) == low, "a free item of the lowest chunk first");
+	CHECK(pool_take(&pl) == low, "the item given back last comes first");
+	/* A chunk mapped for a promise goes under the warm free items. */
+	pool_give(&pl, low);
+	k = pl.mapped + 1;
+	pool_promise(&pl, k);
+	CHECK(pool_bytes(&pl) == 3 * pl.span, "a third chunk for the promise");
+	CHECK(pool_take(&pl) == low, "a warm item before the new chunk's");
+	pool_unpromise(&pl, k);
 	for (i = pl.per; i < n; i++)
 		pool_give(&pl, it[i]);
 	pool_trim(&pl, 1000);
 	pool_trim(&pl, 1000 + POOL_QUIET_MS - 1);
-	CHECK(pool_bytes(&pl) == 2 * pl.span, "kept until quiet long enough");
+	CHECK(pool_bytes(&pl) == 3 * pl.span, "kept until quiet long enough");
 	pool_trim(&pl, 1000 + POOL_QUIET_MS);
-	CHECK(pool_bytes(&pl) == pl.span, "the empty chunk given back");
+	CHECK(pool_bytes(&pl) == pl.span, "the empty chunks given back");
 	/* Used again before its quiet time: the clock starts over. */
 	for (i = 0; i < pl.per; i++)
 		pool_give(&pl, it[i]);
 	pool_trim(&pl, 50000);
 	it[0] = pool_take(&pl);
+	pool_trim(&pl, 51000);		/* seen with an item out */
 	pool_give(&pl, it[0]);
 	pool_trim(&pl, 50000 + POOL_QUIET_MS);
-	CHECK(pool_bytes(&pl) == pl.span, "a take restarts the quiet time");
+	CHECK(pool_bytes(&pl) == pl.span,
+	    "a look with an item out restarts the quiet time");
 	pool_trim(&pl, 50000 + 2 * POOL_QUIET_MS);
 	CHECK(pool_bytes(&pl) == 0, "all given back at rest");
 	CHECK(pool_take(&pl) != NULL, "maps again after a trim");
 	free(pl.chunk);
+	free(pl.free);
 }
 
 static void
@@ -136,6 +148,7 @@ test_promises(void)
 	pool_trim(&pl, 2 + 2 * POOL_QUIET_MS);
 	CHECK(pool_bytes(&pl) == 0, "given back once no longer promised");
 	free(pl.chunk);
+	free(pl.free);
 }
 
 /* Random takes and gives against a model: no item handed out twice,
@@ -189,6 +202,7 @@ test_random(void)
 	pool_trim(&pl, now + POOL_QUIET_MS);
 	CHECK(pool_bytes(&pl) == 0, "at rest after the random run");
 	free(pl.chunk);
+	free(pl.free);
 }
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -237,6 +251,7 @@ test_rlimit(void)
 	}
 	CHECK(i == 2 * ok, "all %u promised items taken (%u)", 2 * ok, i);
 	free(pl.chunk);
+	free(pl.free);
 #endif
 }
 
@@ -244,7 +259,7 @@ int
 main(void)
 {
 	test_lazy_and_aligned();
-	test_lowest_first_and_trim();
+	test_order_and_trim();
 	test_promises();
 	test_random();
 	test_rlimit();
