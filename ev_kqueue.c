@@ -82,8 +82,14 @@ ev_signal(int signo, uint64_t data)
 {
 	struct kevent kev;
 
-	/* EVFILT_SIGNAL sees the signal even when it is ignored. */
-	if (signal(signo, SIG_IGN) == SIG_ERR)
+	/*
+	 * EVFILT_SIGNAL sees the signal even when it is ignored, so the
+	 * normal delivery is turned off.  Not SIGCHLD's: ignoring it
+	 * explicitly makes the kernel reap the children itself (waitpid()
+	 * then finds none) and send no SIGCHLD, which kqueue then does not
+	 * record either.  Its default action already ignores it.
+	 */
+	if (signo != SIGCHLD && signal(signo, SIG_IGN) == SIG_ERR)
 		return -1;
 	sig_data = data;
 	EV_SET(&kev, (uintptr_t)signo, EVFILT_SIGNAL, EV_ADD | EV_CLEAR, 0, 0,
