@@ -72,6 +72,19 @@ build/wsproxy-notls: $(SRCS) $(HDRS) Makefile
 	    $(LDLIBS)
 	mv -f $@.new $@
 
+# The kqueue backend on Linux, for make check's kqueue suite: the same
+# sources, TLS like ./wsproxy, with ev_kqueue.c in place of ev_epoll.c
+# and a test-only kqueue()/kevent() over epoll (tests/kqshim/).  __linux__
+# is still defined, so proxy.c's #ifndef __linux__ paths stay off here.
+KQ_SRCS = $(filter-out ev_epoll.c ev_kqueue.c,$(SRCS)) ev_kqueue.c \
+    tests/kqshim/kqshim.c
+build/wsproxy-kqueue: $(KQ_SRCS) $(HDRS) tests/kqshim/sys/event.h Makefile \
+    $(TLS_STAMP)
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -Itests/kqshim $(TLS_FLAGS) $(CFLAGS) \
+	    -o $@.new $(KQ_SRCS) $(LDFLAGS) $(LDLIBS) $(TLS_LIBS)
+	mv -f $@.new $@
+
 # Fully static, musl-based: the binary for embedded boards and FROM scratch.
 # Debian's libbearssl.a is built for glibc and does not link with musl, so
 # a static TLS build uses BearSSL compiled from Debian's source package with
@@ -281,7 +294,7 @@ check:
 	sh tests/check.sh
 
 check-build: wsproxy build/wsproxy-notls build/wsproxy-asan \
-    $(UNITS:%=build/test_%) $(UNITS:%=build/test_%-asan) \
+    build/wsproxy-kqueue $(UNITS:%=build/test_%) $(UNITS:%=build/test_%-asan) \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy
