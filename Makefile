@@ -207,7 +207,7 @@ build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
 endef
 HS_SRCS = handshake.c target.c ws.c
 UNITS = ws target handshake iplimit balance cmdline proxyproto routes dns \
-    fmt mem num
+    fmt mem num kqshim
 print-units:
 	@echo $(UNITS)
 $(eval $(call unit,ws,ws.c,proxy.h))
@@ -224,6 +224,10 @@ $(eval $(call unit,fmt,fmt.c,fmt.h))
 # mem.c is #included by its test.
 $(eval $(call unit,mem,,mem.c mem.h))
 $(eval $(call unit,num,num.c,num.h))
+# The kqueue shim's semantics, then ev_kqueue.c on it (<sys/event.h> is
+# the shim's).
+$(eval $(call unit,kqshim,tests/kqshim/kqshim.c ev_kqueue.c,tests/kqshim/sys/event.h ev.h))
+build/test_kqshim build/test_kqshim-asan: CPPFLAGS += -Itests/kqshim
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto fuzz_dns fuzz_num
