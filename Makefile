@@ -72,6 +72,19 @@ build/wsproxy-notls: $(SRCS) $(HDRS) Makefile
 	    $(LDLIBS)
 	mv -f $@.new $@
 
+# The kqueue backend on Linux, for make check's kqueue suite: the same
+# sources, TLS like ./wsproxy, with ev_kqueue.c in place of ev_epoll.c
+# and a test-only kqueue()/kevent() over epoll (tests/kqshim/).  __linux__
+# is still defined, so proxy.c's #ifndef __linux__ paths stay off here.
+KQ_SRCS = $(filter-out ev_epoll.c ev_kqueue.c,$(SRCS)) ev_kqueue.c \
+    tests/kqshim/kqshim.c
+build/wsproxy-kqueue: $(KQ_SRCS) $(HDRS) tests/kqshim/sys/event.h Makefile \
+    $(TLS_STAMP)
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -Itests/kqshim $(TLS_FLAGS) $(CFLAGS) \
+	    -o $@.new $(KQ_SRCS) $(LDFLAGS) $(LDLIBS) $(TLS_LIBS)
+	mv -f $@.new $@
+
 # Fully static, musl-based: the binary for embedded boards and FROM scratch.
 # Debian's libbearssl.a is built for glibc and does not link with musl, so
 # a static TLS build uses BearSSL compiled from Debian's source package with
@@ -194,7 +207,7 @@ build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
 endef
 HS_SRCS = handshake.c target.c ws.c
 UNITS = ws target handshake iplimit balance cmdline proxyproto routes dns \
-    fmt mem num pool
+    fmt mem num pool kqshim
 print-units:
 	@echo $(UNITS)
 $(eval $(call unit,ws,ws.c,proxy.h))
@@ -212,6 +225,10 @@ $(eval $(call unit,fmt,fmt.c,fmt.h))
 $(eval $(call unit,mem,,mem.c mem.h))
 $(eval $(call unit,num,num.c,num.h))
 $(eval $(call unit,pool,pool.c,pool.h))
+# The kqueue shim's semantics, then ev_kqueue.c on it (<sys/event.h> is
+# the shim's).
+$(eval $(call unit,kqshim,tests/kqshim/kqshim.c ev_kqueue.c,tests/kqshim/sys/event.h ev.h))
+build/test_kqshim build/test_kqshim-asan: CPPFLAGS += -Itests/kqshim
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto fuzz_dns fuzz_num
@@ -282,7 +299,7 @@ check:
 	sh tests/check.sh
 
 check-build: wsproxy build/wsproxy-notls build/wsproxy-asan \
-    $(UNITS:%=build/test_%) $(UNITS:%=build/test_%-asan) \
+    build/wsproxy-kqueue $(UNITS:%=build/test_%) $(UNITS:%=build/test_%-asan) \
     build/wsproxy-static-plain fuzz
 
 bench: wsproxy

@@ -52,8 +52,11 @@ int ev_signal_next(void);
 
 /*
  * Wait up to timeout_ms (-1: forever) and fill out[] with at most max
- * events.  Returns the count (0 on timeout or EINTR), or -1 when the
- * poller itself failed (errno set): the caller cannot go on.
+ * events, at most one per fd (kqueue's read and write events for an fd
+ * are merged): a handler may close its fd and open another with the
+ * same number and data, and must not be told about the old one after.
+ * Returns the count (0 on timeout or EINTR), or -1 when the poller
+ * itself failed (errno set): the caller cannot go on.
  */
 int ev_wait(struct ev_event *out, int max, int timeout_ms);
 

@@ -82,8 +82,14 @@ ev_signal(int signo, uint64_t data)
 {
 	struct kevent kev;
 
-	/* EVFILT_SIGNAL sees the signal even when it is ignored. */
-	if (signal(signo, SIG_IGN) == SIG_ERR)
+	/*
+	 * EVFILT_SIGNAL sees the signal even when it is ignored, so the
+	 * normal delivery is turned off.  Not SIGCHLD's: ignoring it
+	 * explicitly makes the kernel reap the children itself (waitpid()
+	 * then finds none) and send no SIGCHLD, which kqueue then does not
+	 * record either.  Its default action already ignores it.
+	 */
+	if (signo != SIGCHLD && signal(signo, SIG_IGN) == SIG_ERR)
 		return -1;
 	sig_data = data;
 	EV_SET(&kev, (uintptr_t)signo, EVFILT_SIGNAL, EV_ADD | EV_CLEAR, 0, 0,
@@ -99,12 +105,33 @@ ev_signal_next(void)
 	return sig_queue[sig_head++ % 16];
 }
 
+/* Where fd's event already is among out[0..m), or m. */
+static int
+ev_slot(const uintptr_t *ident, int m, uintptr_t fd)
+{
+	int j;
+
+	for (j = 0; j < m && ident[j] != fd; j++)
+		continue;
+	return j;
+}
+
+/*
+ * kqueue reports an fd's read and write filters as two events, often in
+ * the same batch.  They are merged into one, as epoll returns one event
+ * per fd: a handler may close its fd and open another that takes the
+ * same number and data (a connect to the next upstream), and a second
+ * event would then speak for the closed socket ("connected").  The
+ * search is linear in the batch (at most EV_BATCH squared halved
+ * comparisons for a full one).  All signals are one event too.
+ */
 int
 ev_wait(struct ev_event *out, int max, int timeout_ms)
 {
 	struct kevent ev[EV_BATCH];
+	uintptr_t ident[EV_BATCH];	/* out[j]'s fd; UINTPTR_MAX: signals */
 	struct timespec ts, *tsp = NULL;
-	int i, n;
+	int i, j, m, n;
 
 	if (max > EV_BATCH)
 		max = EV_BATCH;
@@ -116,26 +143,32 @@ ev_wait(struct ev_event *out, int max, int timeout_ms)
 	n = kevent(kq, NULL, 0, ev, max, tsp);
 	if (n < 0)
 		return errno == EINTR ? 0 : -1;
-	for (i = 0; i < n; i++) {
+	for (i = m = 0; i < n; i++) {
 		unsigned f = 0;
+		uintptr_t id = ev[i].ident;
 
 		if (ev[i].filter == EVFILT_SIGNAL) {
 			/* One queue entry per arrival batch: kqueue counts
 			 * repeats in ev[i].data; one is enough to act on. */
 			if (sig_tail - sig_head < 16)
 				sig_queue[sig_tail++ % 16] = (int)ev[i].ident;
-			out[i].data = sig_data;
-			out[i].flags = EV_READ;
-			continue;
+			id = UINTPTR_MAX;
+			f = EV_READ;
+		} else {
+			if (ev[i].filter == EVFILT_READ)
+				f |= EV_READ;
+			if (ev[i].filter == EVFILT_WRITE)
+				f |= EV_WRITE;
+			if (ev[i].flags & (EV_EOF | EV_ERROR))
+				f |= EV_READ | EV_HUP;
 		}
-		if (ev[i].filter == EVFILT_READ)
-			f |= EV_READ;
-		if (ev[i].filter == EVFILT_WRITE)
-			f |= EV_WRITE;
-		if (ev[i].flags & (EV_EOF | EV_ERROR))
-			f |= EV_READ | EV_HUP;
-		out[i].data = (uint64_t)(uintptr_t)ev[i].udata;
-		out[i].flags = f;
+		if ((j = ev_slot(ident, m, id)) == m) {
+			ident[m] = id;
+			out[m].data = id == UINTPTR_MAX ? sig_data :
+			    (uint64_t)(uintptr_t)ev[i].udata;
+			out[m++].flags = f;
+		} else
+			out[j].flags |= f;
 	}
-	return n;
+	return m;
 }

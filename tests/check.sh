@@ -5,9 +5,11 @@
 #   1. unit tests (ws.c, target.c, handshake.c), plain and ASan+UBSan
 #   2. each fuzzer for a few seconds on its seed corpus (FUZZ_SECONDS)
 #   3. the integration suite against ./wsproxy (with TLS when BearSSL is
-#      installed), against build/wsproxy-notls (TLS=0: the test_tls_*
-#      tests skip, test_notls_* run), then against the ASan+UBSan build
-#      (TLS like ./wsproxy)
+#      installed), against build/wsproxy-kqueue (the same with
+#      ev_kqueue.c over tests/kqshim/, a test-only kqueue on epoll),
+#      against build/wsproxy-notls (TLS=0: the test_tls_* tests skip,
+#      test_notls_* run), then against the ASan+UBSan build (TLS like
+#      ./wsproxy)
 #   4. a short chaos run (tests/chaos/) against the ASan+UBSan build
 #   5. the integration suite under valgrind memcheck (tests/valgrind.sh)
 # Ends with one line "N passed, N failed" over all suites.
@@ -89,6 +91,7 @@ integration() {	# integration LABEL BINARY
 	[ "${f:-1}" = 0 ] || failures="$failures integration-$1"
 }
 integration plain ./wsproxy
+integration kqueue build/wsproxy-kqueue
 integration notls build/wsproxy-notls
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
