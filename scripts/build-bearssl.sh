@@ -12,6 +12,9 @@
 # .gitignore.  About 15 s per machine; nothing is done when the library
 # is already there.
 set -eu
+# Run from make static ARCH=armhf, the ARCH=armhf in MAKEFLAGS would
+# override musl's own ARCH (arm) in its make; its make is not ours.
+unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL ARCH
 cd "$(dirname "$0")/.."
 top=$(pwd)
 arch=${1:-}

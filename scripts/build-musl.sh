@@ -13,6 +13,9 @@
 # host's.  About a minute per machine on two cores; nothing is done
 # when the wrapper and libc.a are already there.
 set -eu
+# Run from make static ARCH=armhf, the ARCH=armhf in MAKEFLAGS would
+# override musl's own ARCH (arm) in its make; its make is not ours.
+unset MAKEFLAGS MFLAGS MAKEOVERRIDES MAKELEVEL ARCH
 cd "$(dirname "$0")/.."
 top=$(pwd)
 arch=${1:?usage: build-musl.sh aarch64|armhf|s390x}
