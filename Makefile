@@ -86,31 +86,73 @@ build/wsproxy-kqueue: $(KQ_SRCS) $(HDRS) tests/kqshim/sys/event.h Makefile \
 	mv -f $@.new $@
 
 # Fully static, musl-based: the binary for embedded boards and FROM scratch.
+#   make static                 ./wsproxy-static, with musl-gcc (musl-tools)
+#   make static ARCH=aarch64    ./wsproxy-static-aarch64 (also armhf, s390x)
+# With ARCH, musl itself is built from Debian's source package with
+# Debian's cross compiler into third_party/musl-ARCH
+# (scripts/build-musl.sh, run when missing), and its musl-gcc wrapper is
+# the compiler (wsproxy(1) PLATFORMS).
 # Debian's libbearssl.a is built for glibc and does not link with musl, so
 # a static TLS build uses BearSSL compiled from Debian's source package with
-# musl-gcc into third_party/ (scripts/build-bearssl.sh, run when missing).
-# Static TLS is on with TLS=1, or with TLS=auto once third_party/ has it.
-BEARSSL_MUSL = third_party/bearssl/build/libbearssl.a
+# that musl-gcc into third_party/bearssl (third_party/bearssl-ARCH)
+# (scripts/build-bearssl.sh, run when missing).
+# Static TLS is on with TLS=1, or with TLS=auto when the musl compiler
+# finds <bearssl.h> there: musl-gcc searches musl's headers only, so the
+# host's libbearssl-dev never counts.
+ARCH ?=
+CROSS_aarch64 = aarch64-linux-gnu-
+CROSS_armhf = arm-linux-gnueabihf-
+CROSS_s390x = s390x-linux-gnu-
+ifeq ($(ARCH),)
+MUSL_CC = musl-gcc
+MUSL_DEP =
+MUSL_PROBE = musl-gcc
+STATIC_BIN = wsproxy-static
+STATIC_DIR = build
+BEARSSL_DIR = third_party/bearssl
+STRIP = strip
+else
+CROSS = $(CROSS_$(ARCH))
+ifeq ($(CROSS),)
+$(error ARCH=$(ARCH): one of aarch64, armhf, s390x)
+endif
+MUSL_CC = third_party/musl-$(ARCH)/bin/musl-gcc
+MUSL_DEP = $(MUSL_CC)
+# musl may not be built yet when flags are probed; gcc is the same.
+MUSL_PROBE = $(CROSS)gcc
+STATIC_BIN = wsproxy-static-$(ARCH)
+STATIC_DIR = build/$(ARCH)
+BEARSSL_DIR = third_party/bearssl-$(ARCH)
+STRIP = $(CROSS)strip
+endif
+BEARSSL_MUSL = $(BEARSSL_DIR)/build/libbearssl.a
 ifeq ($(TLS),auto)
-STATIC_TLS := $(if $(wildcard $(BEARSSL_MUSL)),1,0)
+STATIC_TLS := $(shell test -f $(BEARSSL_MUSL) && echo '\#include <bearssl.h>' | \
+    $(MUSL_CC) -isystem $(BEARSSL_DIR)/inc -E -x c - >/dev/null 2>&1 && \
+    echo 1 || echo 0)
 else
 STATIC_TLS := $(TLS)
 endif
 ifeq ($(STATIC_TLS),1)
-STATIC_FLAGS = -DWSPROXY_TLS -isystem third_party/bearssl/inc
+STATIC_FLAGS = -DWSPROXY_TLS -isystem $(BEARSSL_DIR)/inc
 STATIC_LIBS = $(BEARSSL_MUSL)
-STATIC_STAMP = build/static-tls-on
+STATIC_STAMP = $(STATIC_DIR)/static-tls-on
 else
-STATIC_STAMP = build/static-tls-off
+STATIC_STAMP = $(STATIC_DIR)/static-tls-off
 endif
 
 $(STATIC_STAMP):
-	@mkdir -p build
-	@rm -f build/static-tls-on build/static-tls-off
+	@mkdir -p $(@D)
+	@rm -f $(@D)/static-tls-on $(@D)/static-tls-off
 	@touch $@
 
 $(BEARSSL_MUSL):
-	sh scripts/build-bearssl.sh
+	sh scripts/build-bearssl.sh $(ARCH)
+
+ifneq ($(ARCH),)
+$(MUSL_CC):
+	sh scripts/build-musl.sh $(ARCH)
+endif
 
 # Both static rules share these flags; what each saves is measured in
 # BENCHMARKS.md ("Binary size").  The output was a non-PIE executable
@@ -128,49 +170,58 @@ $(BEARSSL_MUSL):
 # and later only the resolver's TCP buffer.  ids.c makes setuid & co.
 # one system call, as they are for one thread (WSPROXY_IDS_LIBC).
 # num.c is the strtol family without scanf's scanner
-# (WSPROXY_NUM_LIBC).  musl_has drops a flag the machine's gcc lacks
-# (-malign-data is x86 only).
-musl_has = $(shell musl-gcc $(1) -x c -c -o /dev/null /dev/null \
+# (WSPROXY_NUM_LIBC).  -fno-unwind-tables: Debian's aarch64 gcc makes
+# unwind tables even without the asynchronous ones, 10 KiB of
+# .eh_frame nothing reads.  -mcmodel=tiny (aarch64): one ADR where the
+# small model needs ADRP and ADD for each address, 4.6 KiB less; the
+# whole image, bss included, must then be within 1 MiB of the code (the
+# link fails if not).  musl_has drops a flag the target's gcc lacks
+# (-malign-data is x86 only; -mgeneral-regs-only is x86 and aarch64;
+# -mcmodel=tiny aarch64 only): it asks the cross gcc when ARCH is set,
+# never the host's.
+musl_has = $(shell $(MUSL_PROBE) $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
 STATIC_SRCS = $(SRCS) fmt.c mem.c ids.c num.c
 STATIC_CFLAGS = -Os -fno-pie -flto=auto -flto-partition=one \
     -ffunction-sections -fdata-sections \
-    -fno-asynchronous-unwind-tables $(call musl_has,-malign-data=abi) \
-    $(call musl_has,-mgeneral-regs-only) -DWSPROXY_FMT_LIBC -DWSPROXY_MEM_LIBC \
+    -fno-asynchronous-unwind-tables -fno-unwind-tables \
+    $(call musl_has,-malign-data=abi) $(call musl_has,-mgeneral-regs-only) \
+    $(call musl_has,-mcmodel=tiny) -DWSPROXY_FMT_LIBC -DWSPROXY_MEM_LIBC \
     -DWSPROXY_IDS_LIBC -DWSPROXY_NUM_LIBC
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
     -Wl,-z,norelro -Wl,-z,common-page-size=16 -Wl,--build-id=none
 
-static: wsproxy-static
-wsproxy-static: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile $(STATIC_STAMP) $(STATIC_LIBS)
-	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_FLAGS) $(STATIC_CFLAGS) \
+static: $(STATIC_BIN)
+$(STATIC_BIN): $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile $(STATIC_STAMP) $(STATIC_LIBS) $(MUSL_DEP)
+	$(MUSL_CC) $(WARN) $(CPPFLAGS) $(STATIC_FLAGS) $(STATIC_CFLAGS) \
 	    $(STATIC_LDFLAGS) -o $@.new $(STATIC_SRCS) $(STATIC_LIBS)
-	strip -R .comment $@.new
+	$(STRIP) -R .comment $@.new
 	mv -f $@.new $@
 	@file $@; ls -l $@
 
 # The static binary without TLS, as the empty-root PID 1 test runs it
 # (make check): alone in a directory, no libraries, no BearSSL needed.
 # The same bytes as `make static TLS=0`, so the size check can use it.
-build/wsproxy-static-plain: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile
-	@mkdir -p build
-	musl-gcc $(WARN) $(CPPFLAGS) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) \
+# With ARCH: build/ARCH/wsproxy-static-plain, for make check-cross.
+$(STATIC_DIR)/wsproxy-static-plain: $(STATIC_SRCS) $(HDRS) fmt.h mem.h num.h Makefile $(MUSL_DEP)
+	@mkdir -p $(@D)
+	$(MUSL_CC) $(WARN) $(CPPFLAGS) $(STATIC_CFLAGS) $(STATIC_LDFLAGS) \
 	    -o $@.new $(STATIC_SRCS)
-	strip -R .comment $@.new
+	$(STRIP) -R .comment $@.new
 	mv -f $@.new $@
 
 # The static binaries against their budgets (BENCHMARKS.md, "Binary
 # size"): 128 KiB without TLS, 300 KiB with; fails when one is over.
-# The TLS one (./wsproxy-static, rebuilt with TLS=1) is measured when
-# BearSSL for musl is in third_party/.
-size: build/wsproxy-static-plain
-	@n=$$(wc -c <build/wsproxy-static-plain); \
-	echo "static, no TLS: $$n bytes (budget 131072)"; \
+# The TLS one (./wsproxy-static or ./wsproxy-static-ARCH, rebuilt with
+# TLS=1) is measured when BearSSL for musl is in third_party/.
+size: $(STATIC_DIR)/wsproxy-static-plain
+	@n=$$(wc -c <$(STATIC_DIR)/wsproxy-static-plain); \
+	echo "static$(ARCH:%= %), no TLS: $$n bytes (budget 131072)"; \
 	ok=$$([ "$$n" -le 131072 ] && echo 1); \
 	if [ -f $(BEARSSL_MUSL) ]; then \
 		$(MAKE) -s static TLS=1 >/dev/null && \
-		t=$$(wc -c <wsproxy-static) && \
-		echo "static, TLS: $$t bytes (budget 307200)" && \
+		t=$$(wc -c <$(STATIC_BIN)) && \
+		echo "static$(ARCH:%= %), TLS: $$t bytes (budget 307200)" && \
 		[ "$$t" -le 307200 ] || ok=; \
 	fi; \
 	[ -n "$$ok" ]
@@ -204,12 +255,21 @@ build/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
 build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
 	@mkdir -p build
 	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2)
+ifneq ($(ARCH),)
+# With ARCH: static against that musl, for make check-cross (qemu-user).
+$(STATIC_DIR)/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3) $(MUSL_DEP)
+	@mkdir -p $$(@D)
+	$$(MUSL_CC) $$(WARN) $$(CPPFLAGS) -O1 -g -static -o $$@.new tests/unit/test_$(1).c $(2)
+	mv -f $$@.new $$@
+endif
 endef
 HS_SRCS = handshake.c target.c ws.c
 UNITS = ws target handshake iplimit balance cmdline proxyproto routes dns \
     fmt mem num pool kqshim
 print-units:
 	@echo $(UNITS)
+# make units-cross ARCH=...: every unit test for that machine.
+units-cross: $(UNITS:%=$(STATIC_DIR)/test_%)
 $(eval $(call unit,ws,ws.c,proxy.h))
 $(eval $(call unit,target,target.c,tests/unit/target_invariants.h target.h))
 $(eval $(call unit,handshake,$(HS_SRCS),handshake.h config.h target.h ws.h))
@@ -298,6 +358,14 @@ check:
 	$(MAKE) check-build
 	sh tests/check.sh
 
+# The static musl builds for other machines under qemu-user
+# (tests/cross.sh; wsproxy(1) PLATFORMS): aarch64, armhf, s390x,
+# each plain and with TLS, a smoke suite and the unit tests.  CROSS_ARCHS
+# picks some of them.
+check-cross:
+	sh tests/deps.sh
+	sh tests/cross.sh $(CROSS_ARCHS)
+
 check-build: wsproxy build/wsproxy-notls build/wsproxy-asan \
     build/wsproxy-kqueue $(UNITS:%=build/test_%) $(UNITS:%=build/test_%-asan) \
     build/wsproxy-static-plain fuzz
@@ -314,7 +382,8 @@ lint:
 	clang-tidy --quiet $(STATIC_SRCS) -- -std=c11 -D_GNU_SOURCE $(TLS_FLAGS)
 
 clean:
-	rm -rf wsproxy wsproxy-static build
+	rm -rf wsproxy wsproxy-static wsproxy-static-aarch64 wsproxy-static-armhf \
+	    wsproxy-static-s390x build
 
-.PHONY: all static size install uninstall check check-build print-units fuzz fuzz-long \
-    valgrind bench lint clean
+.PHONY: all static size install uninstall check check-build check-cross \
+    print-units units-cross fuzz fuzz-long valgrind bench lint clean

@@ -31,9 +31,10 @@
 #define MEM_BIG		(32 * 1024)
 #define MEM_MAPPED	1		/* in size: a mapping of its own */
 
-/* Before each block; a block's bytes follow it, 16-aligned. */
+/* Before each block; a block's bytes follow it, 16-aligned.  The
+ * _Alignas pads the header to 16 bytes where two words are 8 (armhf). */
 struct block {
-	size_t		 size;		/* header included; MEM_MAPPED bit */
+	_Alignas(MEM_ALIGN) size_t size; /* header included; MEM_MAPPED bit */
 	struct block	*next;		/* the next free block (if free) */
 };
 

@@ -39,7 +39,7 @@ static void
 both(const char *line)
 {
 	char buf[2][256], *argv[2][16], *tok;
-	int argc = 0, k, c1, c2, i1, i2;
+	int argc = 0, k, c1, c2, i1, i2, missing = 0;
 	struct cmd_scan s = { 1, NULL, NULL };
 	char gshorts[32];
 
@@ -57,7 +57,10 @@ both(const char *line)
 	for (;;) {
 		i1 = i2 = -1;
 		c1 = cmd_next(&s, argc, argv[0], shorts, longs, &i1);
+		optarg = NULL;	/* musl leaves the last one there */
 		c2 = getopt_long(argc, argv[1], gshorts, longs, &i2);
+		if (c2 == ':')
+			missing = 1;
 		if (c2 == ':' || c2 == '?')
 			i2 = -1;	/* glibc leaves it unset or stale */
 		if (c1 == '?' || c1 == ':')
@@ -70,6 +73,10 @@ both(const char *line)
 		if (c1 != c2 || c1 == -1)
 			break;
 	}
+	/* A missing argument: POSIX adds 2 to optind and reports it as
+	 * past argc (musl); glibc stops at argc, as cmd_next does. */
+	if (missing && optind == argc + 1)
+		optind = argc;
 	check(s.ind == optind, "where the options end", line);
 }
 

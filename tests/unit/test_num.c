@@ -1,5 +1,6 @@
 /*
- * test_num.c - num.c against glibc's strtol family: a table of edges
+ * test_num.c - num.c against the libc's strtol family (glibc's; musl's
+ * in the static builds for other machines, make check-cross): a table of edges
  * (prefixes, signs, white space, the limits of each type and one past
  * them, bases 0, 2, 8, 10, 16 and 36, bad bases), then 500,000 random
  * strings over a small alphabet in random bases.  For each, every
@@ -26,6 +27,10 @@ static int failed, passed;
 	errno = 0;							\
 	ov = ours(s, &oe, base);					\
 	oerr = errno;							\
+	/* POSIX lets a library set EINVAL when no digits were	\
+	 * converted: musl does, glibc (and num.c) do not. */		\
+	if (lerr == EINVAL && le == s && good)				\
+		lerr = 0;						\
 	if (lv != ov || lerr != oerr || (le != oe && good)) {		\
 		printf("FAIL %s(\"%s\", %d): libc " fmt " end +%d "	\
 		    "errno %d, num.c " fmt " end +%d errno %d\n", #lib,	\
