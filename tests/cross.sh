@@ -55,7 +55,7 @@ for a in $archs; do
 	tls_bin=$top/wsproxy-static-$a
 	plain_bin=$top/build/$a/wsproxy-static-plain
 
-	units=$(make -s print-units)
+	units=$(make -s print-cross-units)
 	upass=0
 	ufail=""
 	for u in $units; do
