@@ -520,14 +520,14 @@ metrics_render(const struct met_gauges *g, char *out, size_t cap)
 	one(&t, "wsproxy_tls_sessions_in_use", "gauge",
 	    "TLS ends open (client and upstream sides).", g->tls_in_use);
 	family(&t, "wsproxy_pool_bytes", "gauge",
-	    "Address space the buffer and TLS state pools hold now.");
+	    "Address space the pools hold.");
 	add(&t, "wsproxy_pool_bytes{pool=\"buffers\"} %llu\n"
 	    "wsproxy_pool_bytes{pool=\"tls\"} %llu\n",
 	    (unsigned long long)g->buffer_bytes,
 	    (unsigned long long)g->tls_bytes);
 	if (g->address_space > 0)
 		one(&t, "process_virtual_memory_bytes", "gauge",
-		    "Virtual memory size in bytes.", g->address_space);
+		    "Address space in bytes.", g->address_space);
 	one(&t, "wsproxy_accept_paused_total", "counter",
 	    "Times accepting paused for want of descriptors or memory.",
 	    cur->accept_paused);
