@@ -250,15 +250,15 @@ build/wsproxy-asan: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
 # A unit test and its ASan+UBSan twin:
 #   $(call unit,NAME,SOURCES LINKED,OTHER PREREQUISITES)
 define unit
-build/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
+build/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3)
 	@mkdir -p build
 	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g -o $$@ tests/unit/test_$(1).c $(2)
-build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3)
+build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3)
 	@mkdir -p build
 	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2)
 ifneq ($(ARCH),)
 # With ARCH: static against that musl, for make check-cross (qemu-user).
-$(STATIC_DIR)/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h $(2) $(3) $(MUSL_DEP)
+$(STATIC_DIR)/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3) $(MUSL_DEP)
 	@mkdir -p $$(@D)
 	$$(MUSL_CC) $$(WARN) $$(CPPFLAGS) -O1 -g -static -o $$@.new tests/unit/test_$(1).c $(2)
 	mv -f $$@.new $$@

@@ -29,19 +29,7 @@
 #include <unistd.h>
 
 #include "../../ev.h"
-
-static int failed, passed;
-
-#define CHECK(cond, ...) do {						\
-	if (cond) {							\
-		passed++;						\
-	} else {							\
-		failed++;						\
-		printf("FAIL line %d: ", __LINE__);			\
-		printf(__VA_ARGS__);					\
-		printf("\n");						\
-	}								\
-} while (0)
+#include "check.h"
 
 static int tag_r, tag_w, tag_sig;
 

@@ -19,19 +19,7 @@
 #include <string.h>
 
 #include "../../pool.h"
-
-static int failed, passed;
-
-#define CHECK(cond, ...) do {						\
-	if (cond) {							\
-		passed++;						\
-	} else {							\
-		failed++;						\
-		printf("FAIL line %d: ", __LINE__);			\
-		printf(__VA_ARGS__);					\
-		putchar('\n');						\
-	}								\
-} while (0)
+#include "check.h"
 
 #define SIZE 32768
 
