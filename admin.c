@@ -484,6 +484,12 @@ admin_tick(void)
 	}
 }
 
+int
+admin_open(void)
+{
+	return nopen;
+}
+
 void
 admin_close(void)
 {

@@ -29,7 +29,11 @@ uint64_t admin_next(void);
 /* After each turn: accepts left over, timeouts. */
 void admin_tick(void);
 
-/* Stop serving: a restart's new process has the listener now. */
+/* Stop accepting: a restart's new process has the listener now, or the
+ * drain is over.  Connections being answered finish. */
 void admin_close(void);
+
+/* Admin connections still open (each ends within its timeout). */
+int admin_open(void);
 
 #endif /* WSPROXY_ADMIN_H */

@@ -341,6 +341,12 @@ life_tick(void)
 	if (drain.cut && now >= drain.deadline + DRAIN_GRACE_MS)
 		drain_end();
 	if (px_count.pairs[PAIR_FREE] == px_slab_size()) {
+		/* A probe accepted in the last turns gets its answer
+		 * before the process ends, not a reset: no new ones are
+		 * taken, and each open one ends within its timeout. */
+		admin_close();
+		if (admin_open() > 0)
+			return;
 		px_log(PX_LOG_INFO, "event=drained clean=%llu cut=%llu"
 		    " handshakes=%llu duration_ms=%llu",
 		    (unsigned long long)drain.clean,
