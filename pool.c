@@ -46,6 +46,7 @@ pool_create(struct pool *pl, uint32_t max, size_t size)
 		return -1;
 	pl->nchunk = (max + pl->per - 1) / pl->per;
 	pl->nfree = pl->mapped = pl->promised = pl->chunks = 0;
+	pl->low = pl->cold = 0;
 	pl->chunk = calloc(pl->nchunk ? pl->nchunk : 1, sizeof(*pl->chunk));
 	pl->free = calloc(pl->nchunk ? (size_t)pl->nchunk * pl->per : 1,
 	    sizeof(*pl->free));
@@ -103,6 +104,8 @@ pool_grow(struct pool *pl)
 	for (i = 0; i < pl->per; i++)
 		pl->free[pl->per - 1 - i] = m + POOL_HEAD + (size_t)i * pl->size;
 	pl->nfree += pl->per;
+	pl->low += pl->per;	/* untouched: as good as cold */
+	pl->cold += pl->per;
 	pl->chunk[c] = m;
 	pl->mapped += pl->per;
 	pl->chunks++;
@@ -114,7 +117,9 @@ pool_take(struct pool *pl)
 {
 	if (pl->nfree == 0 && pool_grow(pl) < 0)
 		return NULL;
-	return pl->free[--pl->nfree];
+	if (--pl->nfree < pl->low)
+		pl->low = pl->nfree;
+	return pl->free[pl->nfree];
 }
 
 void
@@ -140,6 +145,34 @@ pool_unpromise(struct pool *pl, uint32_t n)
 }
 
 /*
+ * Free items that sat below the stack's low-water mark for a whole
+ * interval were not touched in it: their whole pages go back to the
+ * system (MADV_DONTNEED: zero pages when next touched), once each, so
+ * what a burst touched is memory again for a second or two only, not
+ * until its chunk empties (wsproxy(1) SMALL SYSTEMS).  Stack positions
+ * below cold are known given back; the stack only moves at its top.
+ */
+static void
+pool_release_cold(struct pool *pl)
+{
+	uintptr_t a, b, pg = POOL_HEAD - 1;
+	uint32_t i;
+
+	if (pl->low > pl->nfree)
+		pl->low = pl->nfree;
+	if (pl->cold > pl->low)
+		pl->cold = pl->low;
+	for (i = pl->cold; i < pl->low; i++) {
+		a = ((uintptr_t)pl->free[i] + pg) & ~pg;
+		b = ((uintptr_t)pl->free[i] + pl->size) & ~pg;
+		if (b > a)
+			(void)madvise((void *)a, b - a, MADV_DONTNEED);
+	}
+	pl->cold = pl->low;
+	pl->low = pl->nfree;
+}
+
+/*
  * Once a second while chunks are mapped: count each chunk's free items
  * (O(free items), a few microseconds for thousands), note since when a
  * chunk has been whole, and unmap those whole for POOL_QUIET_MS, top
@@ -150,8 +183,9 @@ void
 pool_trim(struct pool *pl, uint64_t now_ms)
 {
 	struct pool_chunk *h;
-	uint32_t c, i, n, going = 0;
+	uint32_t c, i, n, cold, going = 0;
 
+	pool_release_cold(pl);
 	for (c = 0; c < pl->nchunk; c++)
 		if (pl->chunk[c] != NULL)
 			((struct pool_chunk *)pl->chunk[c])->nfree = 0;
@@ -177,10 +211,14 @@ pool_trim(struct pool *pl, uint64_t now_ms)
 	}
 	if (going == 0)
 		return;
-	for (i = n = 0; i < pl->nfree; i++)
-		if (!chunk_of(pl, pl->free[i])->going)
+	for (i = n = cold = 0; i < pl->nfree; i++)
+		if (!chunk_of(pl, pl->free[i])->going) {
+			if (i < pl->cold)
+				cold++;
 			pl->free[n++] = pl->free[i];
-	pl->nfree = n;
+		}
+	pl->nfree = pl->low = n;
+	pl->cold = cold;
 	for (c = 0; c < pl->nchunk; c++)
 		if (pl->chunk[c] != NULL &&
 		    ((struct pool_chunk *)pl->chunk[c])->going) {

@@ -36,6 +36,8 @@ struct pool {
 	uint32_t	 mapped;	/* items in mapped chunks */
 	uint32_t	 promised;	/* items promised to admitted pairs */
 	uint32_t	 chunks;	/* chunks mapped */
+	uint32_t	 low;		/* fewest free since the last trim */
+	uint32_t	 cold;		/* free[0..cold): pages given back */
 };
 
 /* Ready a pool of at most max items of size bytes, mapping nothing:
@@ -56,8 +58,10 @@ int pool_promise(struct pool *pl, uint32_t n);
 /* Withdraw a promise of n items. */
 void pool_unpromise(struct pool *pl, uint32_t n);
 
-/* Unmap chunks that have had no item out for POOL_QUIET_MS, as far as
- * the promises allow; called about once a second with the time. */
+/* Give the pages of free items untouched since the last call back to
+ * the system, and unmap chunks that have had no item out for
+ * POOL_QUIET_MS, as far as the promises allow; called about once a
+ * second with the time. */
 void pool_trim(struct pool *pl, uint64_t now_ms);
 
 /* Items handed out now. */

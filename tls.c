@@ -41,6 +41,7 @@
 
 static ssize_t engine_read(struct tls_conn *, void *, size_t);
 static ssize_t engine_write(struct tls_conn *, const void *, size_t);
+static void suites_init(void);
 #endif
 
 ssize_t
@@ -195,15 +196,17 @@ tls_built_in(void)
 /* Types                                                               */
 /* ------------------------------------------------------------------ */
 
+/*
+ * One TLS end.  The engine's record buffer is not part of it: an end
+ * holds one (rec) only while records are in flight, and an idle end,
+ * its engine waiting for the next record header with nothing gathered
+ * to send, parks it back in the pool (wsproxy(1) TLS, LIMITS).  The
+ * union comes last so a server end's entry stops after the server
+ * context: the two kinds come from pools of their own sizes.
+ */
 struct tls_conn {
-	union {
-		struct {
-			br_ssl_client_context ssl;
-			struct tls_x509 x509;
-		} client;
-		br_ssl_server_context server;
-	} u;
 	br_ssl_engine_context *eng;
+	unsigned char	*rec;		/* record buffer; NULL: parked */
 	int		 fd;
 	struct tls_session *session;	/* upstream ends: for resumption */
 	struct tls_material *mat;	/* its certificates, keys, anchors */
@@ -213,8 +216,20 @@ struct tls_conn {
 	uint8_t		 eof;		/* the peer closed TCP */
 	uint8_t		 ready;		/* the handshake is done */
 	int		 sock_errno;	/* a send()/recv() failure, for tls_error */
-	unsigned char	 io[BR_SSL_BUFSIZE_BIDI];
+	union {
+		struct {
+			br_ssl_client_context ssl;
+			struct tls_x509 x509;
+		} client;
+		br_ssl_server_context server;
+	} u;
 };
+
+/* A record buffer: BearSSL's largest input record, then its largest
+ * output record, side by side (never overlapping). */
+#define REC_IN		BR_SSL_BUFSIZE_INPUT
+#define REC_OUT		BR_SSL_BUFSIZE_OUTPUT
+#define REC_BYTES	(REC_IN + REC_OUT)
 
 /* ------------------------------------------------------------------ */
 /* Start-up state: read-only once the loop runs                        */
@@ -238,7 +253,11 @@ static const char *alpn[] = { "http/1.1" };
 /* Seeds each engine, so a handshake never opens /dev/urandom. */
 static br_hmac_drbg_context drbg;
 
-static struct pool conns;	/* one tls_conn per TLS end */
+static struct pool servers;	/* a tls_conn per client-facing end */
+static struct pool clients;	/* a tls_conn per upstream end */
+static struct pool recs;	/* record buffers, REC_BYTES each */
+#define SERVER_BYTES	(offsetof(struct tls_conn, u) + \
+    sizeof(br_ssl_server_context))
 
 /* The certificates, keys and anchors new TLS ends begin with. */
 static struct tls_material *mat;
@@ -269,21 +288,17 @@ tls_reload(char *err, size_t errlen)
 int
 tls_pool_init(uint32_t slots)
 {
-	uint32_t n, sides = 0;
+	uint32_t n, up = 0, down = 0;
 	br_prng_seeder seeder;
 	int r;
 
 	for (r = 0; r < px_cfg.nupstream; r++)
-		if (px_cfg.upstream[r].tls) {
-			sides++;
-			break;
-		}
+		if (px_cfg.upstream[r].tls)
+			up = 1;
 	for (r = 0; r < px_cfg.nlisten; r++)
-		if (px_cfg.listen[r].tls) {
-			sides++;
-			break;
-		}
-	if (sides == 0)
+		if (px_cfg.listen[r].tls)
+			down = 1;
+	if (up + down == 0)
 		return 0;
 	if (px_cfg.listen_cert != NULL)
 		br_ssl_session_cache_lru_init(&session_cache, session_store,
@@ -303,38 +318,120 @@ tls_pool_init(uint32_t slots)
 		fputs("wsproxy: TLS: no system random source\n", stderr);
 		return -1;
 	}
-	n = slots * sides;
-	if (pool_create(&conns, n, sizeof(struct tls_conn)) < 0)
+	suites_init();
+	n = slots * (up + down);
+	if (pool_create(&servers, down ? slots : 0, SERVER_BYTES) < 0 ||
+	    pool_create(&clients, up ? slots : 0,
+	    sizeof(struct tls_conn)) < 0 ||
+	    pool_create(&recs, n, REC_BYTES) < 0)
 		return -1;
-	px_log(PX_LOG_DEBUG, "event=tls_pool entries=%u entry_bytes=%zu",
-	    n, sizeof(struct tls_conn));
+	px_log(PX_LOG_DEBUG, "event=tls_pool ends=%u server_bytes=%zu"
+	    " client_bytes=%zu record_bytes=%u", n, (size_t)SERVER_BYTES,
+	    sizeof(struct tls_conn), (unsigned)REC_BYTES);
 	return 0;
 }
 
 uint32_t
 tls_in_use(void)
 {
-	return pool_used(&conns);
+	return pool_used(&servers) + pool_used(&clients);
 }
 
 void
 tls_pool_trim(uint64_t now_ms)
 {
-	if (conns.chunk != NULL)
-		pool_trim(&conns, now_ms);
+	if (recs.chunk == NULL)
+		return;
+	pool_trim(&servers, now_ms);
+	pool_trim(&clients, now_ms);
+	pool_trim(&recs, now_ms);
 }
 
 uint64_t
 tls_pool_bytes(void)
 {
-	return conns.chunk != NULL ? pool_bytes(&conns) : 0;
+	return recs.chunk == NULL ? 0 : pool_bytes(&servers) +
+	    pool_bytes(&clients) + pool_bytes(&recs);
 }
 
 /* ------------------------------------------------------------------ */
 /* Making and ending TLS ends                                          */
 /* ------------------------------------------------------------------ */
 
-/* What every engine gets: TLS 1.2, our buffer, ALPN, fresh entropy. */
+/* Elliptic curves: X25519 with 64-bit limbs where the compiler has
+ * them (x25519.c), BearSSL's m31 code for P-256, i31 for the rest. */
+static const br_ec_impl *
+ec_impl(void)
+{
+	return br_ec_get_default();
+}
+
+/*
+ * Cipher suites (wsproxy(1) TLS): ECDHE with an AEAD only.  AES-GCM comes
+ * first where the CPU has AES-NI and PCLMULQDQ, BearSSL's x86ni and
+ * pclmul code (both test the CPU at run time); elsewhere ChaCha20-
+ * Poly1305, which in portable constant-time C beats AES without them.
+ * WSPROXY_TEST_NO_AESNI=1 in the environment takes the second order on
+ * any CPU: for the tests, which need both.
+ */
+#define SUITES_EC	3
+static uint16_t suites_ecdsa[SUITES_EC];
+static uint16_t suites_rsa[SUITES_EC];
+static uint16_t suites_all[2 * SUITES_EC];	/* upstreams: both kinds */
+static int aes_fast;
+
+static void
+suites_init(void)
+{
+	static const uint16_t ecdsa[] = {
+		BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	}, rsa[] = {
+		BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+		BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+		BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
+	};
+	const char *no = getenv("WSPROXY_TEST_NO_AESNI");
+	size_t i, j;
+
+	aes_fast = 0;
+#if defined(__x86_64__) || defined(__i386__)
+	aes_fast = br_aes_x86ni_ctr_get_vtable() != NULL &&
+	    br_ghash_pclmul_get() != 0;
+#endif
+	if (no != NULL && strcmp(no, "1") == 0)
+		aes_fast = 0;
+	for (i = 0; i < SUITES_EC; i++) {
+		/* GCM 128, GCM 256, ChaCha; or ChaCha, GCM 128, GCM 256 */
+		j = aes_fast ? i : (i + SUITES_EC - 1) % SUITES_EC;
+		suites_ecdsa[i] = ecdsa[j];
+		suites_rsa[i] = rsa[j];
+		suites_all[2 * i] = ecdsa[j];
+		suites_all[2 * i + 1] = rsa[j];
+	}
+}
+
+/* The primitives every engine gets, for the suites above: the fastest
+ * BearSSL has for this CPU (x86ni and pclmul, or ct64; sse2 ChaCha20
+ * and ctmulq Poly1305 where they run), and X25519 with 64-bit limbs. */
+static void
+engine_algorithms(br_ssl_engine_context *eng)
+{
+	br_ssl_engine_set_hash(eng, br_sha1_ID, &br_sha1_vtable);
+	br_ssl_engine_set_hash(eng, br_sha224_ID, &br_sha224_vtable);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_hash(eng, br_sha512_ID, &br_sha512_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	br_ssl_engine_set_ec(eng, ec_impl());
+}
+
+/* What every engine gets: TLS 1.2, a record buffer, ALPN, fresh
+ * entropy. */
 static void
 engine_setup(struct tls_conn *t, br_ssl_engine_context *eng, int fd)
 {
@@ -350,7 +447,8 @@ engine_setup(struct tls_conn *t, br_ssl_engine_context *eng, int fd)
 	/* BearSSL 0.6 does not do TLS 1.3; older versions are not worth
 	 * their weaknesses in front of WebSockets. */
 	br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
-	br_ssl_engine_set_buffer(eng, t->io, sizeof(t->io), 1);
+	br_ssl_engine_set_buffers_bidi(eng, t->rec, REC_IN, t->rec + REC_IN,
+	    REC_OUT);
 	br_ssl_engine_set_protocol_names(eng, alpn, 1);
 	br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
 	/* Entropy from our start-up-seeded DRBG; marking the OS seeding as
@@ -361,29 +459,110 @@ engine_setup(struct tls_conn *t, br_ssl_engine_context *eng, int fd)
 	eng->rng_os_rand_done = 1;
 }
 
+/*
+ * A TLS end from pool pl, with the record buffer it will always find
+ * (promised now, so an end never waits for one later), or NULL with
+ * errno ENOMEM.
+ */
+static struct tls_conn *
+end_take(struct pool *pl)
+{
+	struct tls_conn *t = pool_take(pl);
+
+	if (t == NULL)
+		goto none;
+	if (pool_promise(&recs, 1) < 0) {
+		pool_give(pl, t);
+		goto none;
+	}
+	t->rec = pool_take(&recs);
+	t->mat = mat;
+	mat->refs++;
+	return t;
+none:
+	errno = ENOMEM;
+	return NULL;
+}
+
+static void
+end_give(struct tls_conn *t)
+{
+	if (t->rec != NULL)
+		pool_give(&recs, t->rec);
+	pool_unpromise(&recs, 1);
+	tls_material_drop(t->mat);
+	pool_give(t->server ? &servers : &clients, t);
+}
+
+/*
+ * Record buffers come and go between calls (struct tls_conn).  Every
+ * entry that may run the engine takes one first; on the way out an idle
+ * engine gives it back.  Idle is BearSSL's own resting state
+ * (ssl_engine.c, make_ready_in() and make_ready_out()): waiting for the
+ * first byte of a record header, no plaintext gathered, no record
+ * waiting to go out.  Then nothing in the buffer is needed again, and
+ * the next record is laid out from the same offsets in whichever buffer
+ * the end holds by then.  The handshake keeps its buffer throughout.
+ */
+static void
+rec_take(struct tls_conn *t)
+{
+	br_ssl_engine_context *e = t->eng;
+
+	if (t->rec != NULL)
+		return;
+	t->rec = pool_take(&recs);	/* promised: never NULL */
+	e->ibuf = t->rec;
+	e->obuf = t->rec + REC_IN;
+}
+
+static void
+rec_park(struct tls_conn *t)
+{
+	br_ssl_engine_context *e = t->eng;
+
+	if (!t->ready || t->rec == NULL || e->ixa != 0 || e->ixb != 0 ||
+	    e->ixc != 5 || e->oxa != e->oxc)
+		return;
+	pool_give(&recs, t->rec);
+	t->rec = NULL;
+	e->ibuf = e->obuf = NULL;
+}
+
 struct tls_conn *
 tls_client_new(int fd, struct px_upstream *up)
 {
 	const char *name = px_cfg.tls_servername != NULL ?
 	    px_cfg.tls_servername : up->host;
-	struct tls_conn *t = pool_take(&conns);
+	struct tls_conn *t = end_take(&clients);
 	struct tls_material *m = mat;
 	br_ssl_client_context *cc;
 	struct tls_x509 *x;
 	br_ssl_session_parameters *sp = &up->session->params;
+	int id;
 
-	if (t == NULL) {
-		errno = ENOMEM;
+	if (t == NULL)
 		return NULL;
-	}
-	t->mat = m;
-	m->refs++;
 	cc = &t->u.client.ssl;
 	x = &t->u.client.x509;
 	t->server = 0;
 	t->session = up->session;
-	br_ssl_client_init_full(cc, &x->u.minimal, m->anchors,
+	br_ssl_client_zero(cc);
+	br_ssl_engine_set_suites(&cc->eng, suites_all, 2 * SUITES_EC);
+	engine_algorithms(&cc->eng);
+	/* The upstream's certificates: verified by BearSSL's minimal
+	 * validator, with the hashes and signatures of the handshake. */
+	br_x509_minimal_init(&x->u.minimal, &br_sha256_vtable, m->anchors,
 	    m->nanchors);
+	br_ssl_engine_set_default_rsavrfy(&cc->eng);
+	br_ssl_engine_set_ecdsa(&cc->eng, br_ecdsa_vrfy_asn1_get_default());
+	br_x509_minimal_set_rsa(&x->u.minimal,
+	    br_ssl_engine_get_rsavrfy(&cc->eng));
+	br_x509_minimal_set_ecdsa(&x->u.minimal, ec_impl(),
+	    br_ssl_engine_get_ecdsa(&cc->eng));
+	for (id = br_sha1_ID; id <= br_sha512_ID; id++)
+		br_x509_minimal_set_hash(&x->u.minimal, id,
+		    br_ssl_engine_get_hash(&cc->eng, id));
 	tls_x509_start(x, name, px_cfg.tls_insecure);
 	br_ssl_engine_set_x509(&cc->eng, &x->vtable);
 	engine_setup(t, &cc->eng, fd);
@@ -398,14 +577,13 @@ tls_client_new(int fd, struct px_upstream *up)
 		    m->client_chain_len,
 		    br_skey_decoder_get_ec(&m->client_key->dc),
 		    BR_KEYTYPE_SIGN, 0,
-		    br_ec_get_default(), br_ecdsa_sign_asn1_get_default());
+		    ec_impl(), br_ecdsa_sign_asn1_get_default());
 	if (sp->session_id_len > 0)
 		br_ssl_engine_set_session_parameters(&cc->eng, sp);
 	/* No SNI for an IP literal (RFC 6066 3). */
 	if (!br_ssl_client_reset(cc, x->ip_len ? NULL : name,
 	    sp->session_id_len > 0)) {
-		tls_material_drop(t->mat);
-		pool_give(&conns, t);
+		end_give(t);
 		errno = EPROTO;
 		return NULL;
 	}
@@ -415,33 +593,38 @@ tls_client_new(int fd, struct px_upstream *up)
 struct tls_conn *
 tls_server_new(int fd)
 {
-	struct tls_conn *t = pool_take(&conns);
-	struct tls_material *m = mat;
+	struct tls_conn *t = end_take(&servers);
+	struct tls_material *m;
 	br_ssl_server_context *sc;
 
-	if (t == NULL) {
-		errno = ENOMEM;
+	if (t == NULL)
 		return NULL;
-	}
-	t->mat = m;
-	m->refs++;
+	m = t->mat;
 	sc = &t->u.server;
 	t->server = 1;
 	t->session = NULL;
-	if (m->server_key->type == BR_KEYTYPE_RSA)
-		br_ssl_server_init_full_rsa(sc, m->server_chain,
+	br_ssl_server_zero(sc);
+	engine_algorithms(&sc->eng);
+	if (m->server_key->type == BR_KEYTYPE_RSA) {
+		br_ssl_engine_set_suites(&sc->eng, suites_rsa, SUITES_EC);
+		br_ssl_server_set_single_rsa(sc, m->server_chain,
 		    m->server_chain_len,
-		    br_skey_decoder_get_rsa(&m->server_key->dc));
-	else
-		br_ssl_server_init_full_ec(sc, m->server_chain,
-		    m->server_chain_len, m->server_issuer_type,
-		    br_skey_decoder_get_ec(&m->server_key->dc));
+		    br_skey_decoder_get_rsa(&m->server_key->dc),
+		    BR_KEYTYPE_SIGN, br_rsa_private_get_default(),
+		    br_rsa_pkcs1_sign_get_default());
+	} else {
+		br_ssl_engine_set_suites(&sc->eng, suites_ecdsa, SUITES_EC);
+		br_ssl_server_set_single_ec(sc, m->server_chain,
+		    m->server_chain_len,
+		    br_skey_decoder_get_ec(&m->server_key->dc),
+		    BR_KEYTYPE_SIGN, m->server_issuer_type, ec_impl(),
+		    br_ecdsa_sign_asn1_get_default());
+	}
 	engine_setup(t, &sc->eng, fd);
 	br_ssl_engine_add_flags(&sc->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
 	br_ssl_server_set_cache(sc, &session_cache.vtable);
 	if (!br_ssl_server_reset(sc)) {
-		tls_material_drop(t->mat);
-		pool_give(&conns, t);
+		end_give(t);
 		errno = EPROTO;
 		return NULL;
 	}
@@ -613,13 +796,17 @@ engine_read(struct tls_conn *t, void *out, size_t len)
 	size_t n;
 	int r;
 
-	if ((r = run_until(t, PUMP_READ)) != 0)
+	rec_take(t);
+	if ((r = run_until(t, PUMP_READ)) != 0) {
+		rec_park(t);
 		return r;
+	}
 	buf = br_ssl_engine_recvapp_buf(t->eng, &n);
 	if (n > len)
 		n = len;
 	memcpy(out, buf, n);
 	br_ssl_engine_recvapp_ack(t->eng, n);
+	rec_park(t);
 	return (ssize_t)n;
 }
 
@@ -636,9 +823,10 @@ engine_write(struct tls_conn *t, const void *data, size_t len)
 	size_t n;
 	int r;
 
+	rec_take(t);
 	if (t->unacked == 0) {
 		if ((r = run_until(t, PUMP_ROOM)) != 0)
-			return r == PX_IO_AGAIN ? PX_IO_AGAIN : PX_IO_ERROR;
+			goto out;
 		buf = br_ssl_engine_sendapp_buf(t->eng, &n);
 		if (n > len)
 			n = len;
@@ -648,17 +836,24 @@ engine_write(struct tls_conn *t, const void *data, size_t len)
 		t->unacked = (uint32_t)n;
 	}
 	if ((r = run_until(t, PUMP_FLUSHED)) != 0)
-		return r == PX_IO_AGAIN ? PX_IO_AGAIN : PX_IO_ERROR;
+		goto out;
+	rec_park(t);
 	n = t->unacked;
 	t->unacked = 0;
 	return n <= len ? (ssize_t)n : PX_IO_ERROR;
+out:
+	rec_park(t);
+	return r == PX_IO_AGAIN ? PX_IO_AGAIN : PX_IO_ERROR;
 }
 
 int
 tls_handshake(struct tls_conn *t)
 {
-	int r = run_until(t, PUMP_HANDSHAKE);
+	int r;
 
+	rec_take(t);
+	r = run_until(t, PUMP_HANDSHAKE);
+	rec_park(t);
 	if (r == 0)
 		return 1;
 	return r == PX_IO_AGAIN ? PX_IO_AGAIN : PX_IO_ERROR;
@@ -740,14 +935,17 @@ tls_shutdown(int fd, struct tls_conn *t)
 		shutdown(fd, SHUT_WR);
 		return;
 	}
+	rec_take(t);
 	br_ssl_engine_close(t->eng);
 	if (br_ssl_engine_current_state(t->eng) & BR_SSL_CLOSED) {
 		shutdown(fd, SHUT_WR);
-		return;
+	} else {
+		/* The FIN follows close_notify, now or when the socket
+		 * drains. */
+		t->shut_pending = 1;
+		(void)records_send(t);
 	}
-	/* The FIN follows close_notify, now or when the socket drains. */
-	t->shut_pending = 1;
-	(void)records_send(t);
+	rec_park(t);
 }
 
 void
@@ -756,12 +954,12 @@ tls_close(struct tls_conn *t)
 	if (t == NULL)
 		return;
 	/* Best effort close_notify: one non-blocking send, no waiting. */
+	rec_take(t);
 	if (!(br_ssl_engine_current_state(t->eng) & BR_SSL_CLOSED)) {
 		br_ssl_engine_close(t->eng);
 		(void)records_send(t);
 	}
-	tls_material_drop(t->mat);
-	pool_give(&conns, t);
+	end_give(t);
 }
 
 #endif /* WSPROXY_TLS */

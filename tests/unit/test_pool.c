@@ -6,7 +6,9 @@
  * look (pool_trim()), and never below the items promised or out; a
  * promise that cannot be kept changes
  * nothing and every promised item can then be taken; and 200,000
- * random takes and gives against a model, each item's bytes intact.
+ * random takes and gives against a model, each item's bytes intact;
+ * free items untouched for a whole trim interval give their pages
+ * back, and only those.
  * Without a sanitizer it also runs under an address-space limit
  * (RLIMIT_AS), where mapping really fails.
  */
@@ -140,6 +142,69 @@ test_promises(void)
 	free(pl.free);
 }
 
+/* Resident pages of the item at p (mincore), or -1 if it cannot say. */
+static int
+resident(const void *p, size_t len)
+{
+	unsigned char v[SIZE / 4096];
+	size_t i;
+	int n = 0;
+
+	if (len > sizeof(v) * 4096 ||
+	    mincore((void *)(uintptr_t)p, len, v) != 0)
+		return -1;
+	for (i = 0; i < (len + 4095) / 4096; i++)
+		n += v[i] & 1;
+	return n;
+}
+
+/* The pages of free items not touched for a whole interval between
+ * trims go back (MADV_DONTNEED); items touched in it stay. */
+static void
+test_cold(void)
+{
+	struct pool pl;
+	uint8_t *a[8], *p;
+	int i, all = SIZE / 4096, r;
+
+	pool_create(&pl, 1000, SIZE);
+	for (i = 0; i < 8; i++) {
+		a[i] = pool_take(&pl);
+		memset(a[i], 0x5a, SIZE);
+	}
+	for (i = 0; i < 8; i++)
+		pool_give(&pl, a[i]);
+	if (resident(a[0], SIZE) < 0) {
+		printf("SKIP cold part: no mincore()\n");
+		goto out;
+	}
+	pool_trim(&pl, 1);	/* all eight were out in this interval */
+	for (i = 0; i < 8; i++)
+		CHECK(resident(a[i], SIZE) == all, "item %d kept", i);
+	p = pool_take(&pl);	/* only a[7] is used in the next one */
+	CHECK(p == a[7], "the last given back first");
+	p[0] = 1;
+	pool_give(&pl, p);
+	pool_trim(&pl, 2);
+	for (i = 0; i < 7; i++)
+		CHECK((r = resident(a[i], SIZE)) == 0,
+		    "item %d untouched for an interval: %d pages kept", i, r);
+	CHECK(resident(a[7], SIZE) == all, "the item just used kept");
+	pool_trim(&pl, 3);
+	CHECK((r = resident(a[7], SIZE)) == 0, "then it goes too: %d", r);
+	p = pool_take(&pl);
+	CHECK(p == a[7] && p[0] == 0 && p[SIZE - 1] == 0,
+	    "a given-back item comes back as zero pages");
+	pool_give(&pl, p);
+	pool_trim(&pl, 4);	/* out in this interval: kept */
+	pool_trim(&pl, 5);
+	for (i = 0; i < 8; i++)
+		CHECK(resident(a[i], SIZE) == 0, "item %d given back", i);
+out:
+	free(pl.chunk);
+	free(pl.free);
+}
+
 /* Random takes and gives against a model: no item handed out twice,
  * bytes written into an item intact until it is given back. */
 static void
@@ -261,6 +326,7 @@ main(void)
 	test_order_and_trim();
 	test_promises();
 	test_random();
+	test_cold();
 	test_rlimit();
 	printf("test_pool: %d passed, %d failed\n", passed, failed);
 	return failed != 0;
