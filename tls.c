@@ -39,6 +39,20 @@
 #include "pool.h"
 #include "tls_int.h"
 
+/* Under AddressSanitizer a parked record buffer is poisoned and
+ * scribbled over, so that any use of one after it went back, or any
+ * reliance on what it held, shows in the tests (rec_get(), rec_put()). */
+#if defined(__SANITIZE_ADDRESS__)
+#define REC_POISON 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define REC_POISON 1
+#endif
+#endif
+#ifdef REC_POISON
+#include <sanitizer/asan_interface.h>
+#endif
+
 static ssize_t engine_read(struct tls_conn *, void *, size_t);
 static ssize_t engine_write(struct tls_conn *, const void *, size_t);
 static void suites_init(void);
@@ -459,6 +473,28 @@ engine_setup(struct tls_conn *t, br_ssl_engine_context *eng, int fd)
 	eng->rng_os_rand_done = 1;
 }
 
+/* A record buffer from the pool (promised: never NULL), and back. */
+static unsigned char *
+rec_get(void)
+{
+	unsigned char *b = pool_take(&recs);
+
+#ifdef REC_POISON
+	ASAN_UNPOISON_MEMORY_REGION(b, REC_BYTES);
+#endif
+	return b;
+}
+
+static void
+rec_put(unsigned char *b)
+{
+#ifdef REC_POISON
+	memset(b, 0xa5, REC_BYTES);
+	ASAN_POISON_MEMORY_REGION(b, REC_BYTES);
+#endif
+	pool_give(&recs, b);
+}
+
 /*
  * A TLS end from pool pl, with the record buffer it will always find
  * (promised now, so an end never waits for one later), or NULL with
@@ -475,7 +511,7 @@ end_take(struct pool *pl)
 		pool_give(pl, t);
 		goto none;
 	}
-	t->rec = pool_take(&recs);
+	t->rec = rec_get();
 	t->mat = mat;
 	mat->refs++;
 	return t;
@@ -488,7 +524,7 @@ static void
 end_give(struct tls_conn *t)
 {
 	if (t->rec != NULL)
-		pool_give(&recs, t->rec);
+		rec_put(t->rec);
 	pool_unpromise(&recs, 1);
 	tls_material_drop(t->mat);
 	pool_give(t->server ? &servers : &clients, t);
@@ -511,7 +547,7 @@ rec_take(struct tls_conn *t)
 
 	if (t->rec != NULL)
 		return;
-	t->rec = pool_take(&recs);	/* promised: never NULL */
+	t->rec = rec_get();
 	e->ibuf = t->rec;
 	e->obuf = t->rec + REC_IN;
 }
@@ -524,7 +560,7 @@ rec_park(struct tls_conn *t)
 	if (!t->ready || t->rec == NULL || e->ixa != 0 || e->ixb != 0 ||
 	    e->ixc != 5 || e->oxa != e->oxc)
 		return;
-	pool_give(&recs, t->rec);
+	rec_put(t->rec);
 	t->rec = NULL;
 	e->ibuf = e->obuf = NULL;
 }
