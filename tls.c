@@ -11,11 +11,12 @@
  * any edge, because reading may have to write (handshake, alerts) and
  * writing may have to read.
  *
- * Memory: TLS state (engine, X.509 context, the 33 KiB BR_SSL_BUFSIZE_BIDI
- * record buffer) lives in a pool reserved once at start-up with
- * MAP_NORESERVE, one entry per slab slot and TLS-capable side, handed out
- * when a TLS end is made and given back in tls_close().  Plain pairs never
- * touch it; nothing here allocates after start-up.
+ * Memory (wsproxy(1) LIMITS, TLS): an end's engine state comes from a
+ * pool of its kind (client-facing or upstream), taken when the end is
+ * made and given back in tls_close(); its 32 KiB record buffer comes
+ * from a third pool and is held only while records are in flight (see
+ * rec_take() and rec_park()).  Pools map chunks as use grows (pool.c);
+ * plain pairs never touch them.
  *
  * Without -DWSPROXY_TLS only the plain path is compiled.
  */
