@@ -378,6 +378,22 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan \
 bench: wsproxy
 	sh bench/run.sh
 
+# The bench's load generator on its own (bench/run.sh builds its own copy
+# into bench/out); loadgen-tls, the wss:// client of the TLS scenarios,
+# links OpenSSL (a bench tool only) and exists only where its headers do.
+BENCH_LG_SRCS = bench/loadgen.c bench/measure.c
+BENCH_LG_HDRS = bench/measure.h bench/tlsclient.h bench/wsutil.h
+build/loadgen: $(BENCH_LG_SRCS) $(BENCH_LG_HDRS)
+	@mkdir -p build
+	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $(BENCH_LG_SRCS)
+
+ifneq ($(wildcard /usr/include/openssl/ssl.h),)
+build/loadgen-tls: $(BENCH_LG_SRCS) bench/tlsclient.c $(BENCH_LG_HDRS)
+	@mkdir -p build
+	$(CC) -O2 -std=c11 -Wall -Wextra -DBENCH_TLS -o $@ $(BENCH_LG_SRCS) \
+	    bench/tlsclient.c -lssl -lcrypto
+endif
+
 # Static analysis: cppcheck's variableScope is off because KNF declares
 # variables at the top of a function; clang-tidy's choices are in .clang-tidy.
 lint:

@@ -61,6 +61,11 @@ command -v taskset >/dev/null 2>&1 || need="$need util-linux"
 command -v ps >/dev/null 2>&1 || need="$need procps"
 command -v timeout >/dev/null 2>&1 || need="$need coreutils"
 command -v python3 >/dev/null 2>&1 || need="$need python3"	# bench/scrape.py (wsobs)
+case " $SCENARIOS " in	# the tls-* scenarios: loadgen-tls and the certificates
+*" tls-"*)
+	[ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"
+	command -v openssl >/dev/null 2>&1 || need="$need openssl" ;;
+esac
 if [ -n "$need" ]; then
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
 		say "bench: installing$need"
@@ -78,10 +83,18 @@ command -v taskset >/dev/null 2>&1 || die "taskset missing (util-linux)"
 
 # --------------------------------------------------------------- build
 mkdir -p "$OUT" || die "cannot create $OUT"
-for p in loadgen echo floor; do
+for p in echo floor; do
 	cc -O2 -std=c11 -Wall -Wextra -o "$OUT/$p" "$here/$p.c" || die "build of $p failed"
 done
+cc -O2 -std=c11 -Wall -Wextra -o "$OUT/loadgen" "$here/loadgen.c" "$here/measure.c" ||
+	die "build of loadgen failed"
 LG=$OUT/loadgen
+# loadgen-tls (wss://, OpenSSL) for the tls-* scenarios, where libssl-dev is
+LGT=""
+if [ -f /usr/include/openssl/ssl.h ]; then
+	cc -O2 -std=c11 -Wall -Wextra -DBENCH_TLS -o "$OUT/loadgen-tls" "$here/loadgen.c" \
+	    "$here/measure.c" "$here/tlsclient.c" -lssl -lcrypto && LGT=$OUT/loadgen-tls
+fi
 
 # ------------------------------------------------------------ children
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wsbench.XXXXXX") || die "mktemp failed"

@@ -37,6 +37,13 @@
  * CPU (interrupt time left out): a figure taken while it is high is not
  * worth much.
  *
+ * --tls speaks wss:// to the target (loadgen-tls only, see tlsclient.h):
+ * TLS 1.2, a full handshake on every connection; the suite and group of the
+ * first session are part of the output.  --settle S (idle): after the
+ * echoes, hold the pairs S seconds more and sample RSS again (the proxy's
+ * memory per pair after traffic); the first sample is also taken S seconds
+ * after the last connection is established.
+ *
  * Output: one line of key=value pairs on stdout; diagnostics on stderr.
  */
 #define _GNU_SOURCE
@@ -44,7 +51,6 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +62,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "measure.h"
+#include "tlsclient.h"
 #include "wsutil.h"
 
 #define RSZ (256 * 1024)
@@ -67,13 +75,14 @@
 enum { M_PINGPONG, M_RATE, M_STREAM, M_IDLE, M_HANDSHAKE, M_PROBE };
 static const char *mode_names[] = { "pingpong", "rate", "stream", "idle", "handshake", "probe" };
 
-enum { ST_NONE, ST_CONNECTING, ST_UPGRADING, ST_OPEN, ST_CLOSING, ST_WAITEOF,
+enum { ST_NONE, ST_CONNECTING, ST_TLSHS, ST_UPGRADING, ST_OPEN, ST_CLOSING, ST_WAITEOF,
        ST_DONE, ST_FAILED };
 
-enum { PH_CONNECT, PH_RUN, PH_HOLD, PH_VERIFY, PH_DRAIN, PH_EXIT };
+enum { PH_CONNECT, PH_RUN, PH_HOLD, PH_VERIFY, PH_SETTLE, PH_DRAIN, PH_EXIT };
 
 struct conn {
 	int fd;
+	struct tlsc *tls;	/* --tls: the TLS session on fd */
 	uint32_t id, gen;
 	uint8_t st, rd, wr, rdhup;
 	uint8_t hdr_have, in_payload, ropcode, sending;
@@ -113,6 +122,9 @@ static int pids[64], npids;
 static int opids[64], nopids;	/* other bench processes (echo): for the noise figure */
 static const char *ready_file;
 static int verbose;
+static int use_tls;			/* --tls: wss:// to the target */
+static char tls_desc[160];		/* suite and group, from the first session */
+static double settle = -1;		/* idle: --settle S after the traffic */
 
 /* state */
 static struct conn *C;
@@ -135,61 +147,7 @@ static uint64_t rate_t0, rate_k;
 /* results */
 static uint64_t r_msgs, r_bytes, r_hs, r_errors, r_missed, r_close_to;
 static uint64_t cpu0, cpu1;
-static long rss0 = -1, rss1 = -1;
-
-/* ------------------------------------------------------------ histogram */
-
-#define HBUCKETS (2048 + 40 * 1024)
-static uint64_t hist[HBUCKETS], hist_n, hist_max;
-
-static void hist_add(uint64_t v)
-{
-	unsigned idx;
-
-	if (v < 2048) {
-		idx = (unsigned)v;
-	} else {
-		int msb = 63 - __builtin_clzll(v);
-		int shift = msb - 10;
-		idx = 2048 + (unsigned)(shift - 1) * 1024 + (unsigned)((v >> shift) - 1024);
-		if (idx >= HBUCKETS)
-			idx = HBUCKETS - 1;
-	}
-	hist[idx]++;
-	hist_n++;
-	if (v > hist_max)
-		hist_max = v;
-}
-
-static uint64_t hist_val(unsigned idx)
-{
-	unsigned shift;
-
-	if (idx < 2048)
-		return idx;
-	shift = (idx - 2048) / 1024 + 1;
-	return (((uint64_t)((idx - 2048) % 1024) + 1024) << shift) + ((1ull << shift) >> 1);
-}
-
-static double hist_pct(double q)
-{
-	uint64_t want, acc = 0;
-	unsigned i;
-
-	if (!hist_n)
-		return 0;
-	want = (uint64_t)(q * (double)hist_n);
-	if (want >= hist_n)
-		want = hist_n - 1;
-	for (i = 0; i < HBUCKETS; i++) {
-		acc += hist[i];
-		if (acc > want) {
-			uint64_t v = hist_val(i);
-			return (double)(v > hist_max ? hist_max : v);
-		}
-	}
-	return (double)hist_max;
-}
+static long rss0 = -1, rss1 = -1, rss2 = -1;
 
 /* ---------------------------------------------------------------- misc */
 
@@ -214,81 +172,7 @@ static void err(struct conn *c, const char *fmt, const char *detail)
 	}
 }
 
-static uint64_t read_cpu_ticks_of(const int *list, int n_list)
-{
-	uint64_t total = 0;
-	int i;
-
-	for (i = 0; i < n_list; i++) {
-		char fn[64], buf[1024], *p;
-		unsigned long ut = 0, st = 0;
-		FILE *f;
-		size_t n;
-
-		snprintf(fn, sizeof fn, "/proc/%d/stat", list[i]);
-		if (!(f = fopen(fn, "r")))
-			continue;
-		n = fread(buf, 1, sizeof buf - 1, f);
-		fclose(f);
-		buf[n] = 0;
-		p = strrchr(buf, ')');
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-				&ut, &st) == 2)
-			total += ut + st;
-	}
-	return total;
-}
-
 static uint64_t read_cpu_ticks(void) { return read_cpu_ticks_of(pids, npids); }
-
-/* busy ticks of the whole machine (all CPUs), steal included */
-static uint64_t read_machine_busy(void)
-{
-	unsigned long long v[8] = { 0 };
-	FILE *f = fopen("/proc/stat", "r");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
-		   &v[4], &v[5], &v[6], &v[7]) != 8)
-		v[0] = v[1] = v[2] = v[5] = v[6] = v[7] = 0;
-	fclose(f);
-	/* user nice system, steal; irq and softirq are left out (network
-	 * processing of the bench's own packets lands there) */
-	return v[0] + v[1] + v[2] + v[7];
-}
-
-/* ticks used by kernel threads (ksoftirqd, kworkers, RCU): also not noise */
-static uint64_t read_kthread_ticks(void)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	uint64_t total = 0;
-
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		char fn[300], buf[1024], *p;
-		unsigned long flags = 0, ut = 0, st = 0;
-		FILE *f;
-		size_t n;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(fn, sizeof fn, "/proc/%s/stat", e->d_name);
-		if (!(f = fopen(fn, "r")))
-			continue;
-		n = fread(buf, 1, sizeof buf - 1, f);
-		fclose(f);
-		buf[n] = 0;
-		p = strrchr(buf, ')');
-		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu %*u %*u %*u %*u %lu %lu",
-				&flags, &ut, &st) == 3 && (flags & 0x00200000))	/* PF_KTHREAD */
-			total += ut + st;
-	}
-	closedir(d);
-	return total;
-}
 
 /* CPU ticks used by processes other than the bench's during the window */
 static uint64_t noise0, noise1;
@@ -299,27 +183,7 @@ static uint64_t noise_sample(void)
 	       read_cpu_ticks_of(&self, 1) - read_kthread_ticks();
 }
 
-static long read_rss_kib(void)
-{
-	long total = 0;
-	int i;
-
-	for (i = 0; i < npids; i++) {
-		char fn[64], line[256];
-		FILE *f;
-
-		snprintf(fn, sizeof fn, "/proc/%d/status", pids[i]);
-		if (!(f = fopen(fn, "r")))
-			continue;
-		while (fgets(line, sizeof line, f))
-			if (!strncmp(line, "VmRSS:", 6)) {
-				total += atol(line + 6);
-				break;
-			}
-		fclose(f);
-	}
-	return total;
-}
+static long read_rss_kib(void) { return read_rss_kib_of(pids, npids); }
 
 /* --------------------------------------------------------- the payload */
 
@@ -490,6 +354,17 @@ static void produce_stream(struct conn *c)
 
 static void conn_fail(struct conn *c, const char *why, const char *detail);
 
+/* read(2) and write(2) on the connection, through TLS with --tls */
+static ssize_t conn_read(struct conn *c, void *buf, size_t n)
+{
+	return c->tls ? tlsc_read(c->tls, buf, n) : read(c->fd, buf, n);
+}
+
+static ssize_t conn_write(struct conn *c, const void *buf, size_t n)
+{
+	return c->tls ? tlsc_write(c->tls, buf, n) : write(c->fd, buf, n);
+}
+
 /* write what is queued (producing more in stream mode) */
 static void flush(struct conn *c)
 {
@@ -500,13 +375,13 @@ static void flush(struct conn *c)
 			produce_stream(c);
 		if (!c->olen || !c->wr)
 			return;
-		n = write(c->fd, c->obuf + c->ooff, c->olen);
+		n = conn_write(c, c->obuf + c->ooff, c->olen);
 		if (n > 0) {
 			c->ooff += (size_t)n;
 			c->olen -= (size_t)n;
 			if (!c->olen) {
 				c->ooff = 0;
-			} else {
+			} else if (!c->tls) {	/* TLS writes stop at a record's end */
 				c->wr = 0;	/* short write: the socket buffer is full */
 				if (mode != M_STREAM)
 					return;
@@ -527,11 +402,13 @@ static void flush(struct conn *c)
 
 static void conn_release(struct conn *c)
 {
+	tlsc_free(c->tls);
+	c->tls = NULL;
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (c->st == ST_CONNECTING || c->st == ST_UPGRADING)
+	if (c->st == ST_CONNECTING || c->st == ST_TLSHS || c->st == ST_UPGRADING)
 		pending--;
 	if (c->st == ST_OPEN || c->st == ST_CLOSING || c->st == ST_WAITEOF)
 		n_open--;
@@ -841,6 +718,26 @@ static void on_event(struct conn *c, uint32_t e)
 			return;
 		}
 		c->wr = 1;
+		if (!use_tls) {
+			send_request(c);
+		} else if (!(c->tls = tlsc_new(c->fd))) {
+			conn_fail(c, "TLS: %s", tlsc_error());
+			return;
+		} else {
+			c->st = ST_TLSHS;
+		}
+	}
+	if (c->st == ST_TLSHS) {
+		int r = tlsc_handshake(c->tls);
+		if (r < 0) {
+			conn_fail(c, "TLS handshake: %s", tlsc_error());
+			return;
+		}
+		if (r == 0)
+			return;
+		if (!tls_desc[0])
+			tlsc_describe(c->tls, tls_desc, sizeof tls_desc);
+		c->wr = 1;
 		send_request(c);
 	}
 	if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
@@ -850,9 +747,10 @@ static void on_event(struct conn *c, uint32_t e)
 	if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR))
 		c->wr = 1;
 	while (c->rd && c->fd >= 0) {
-		ssize_t n = read(c->fd, rbuf, RSZ);
+		ssize_t n = conn_read(c, rbuf, RSZ);
 		if (n > 0) {
-			if ((size_t)n < RSZ && !c->rdhup)
+			/* a short read drained the socket; TLS returns a record at a time */
+			if ((size_t)n < RSZ && !c->rdhup && !c->tls)
 				c->rd = 0;
 			if (c->st == ST_UPGRADING)
 				upgrade_response(c, rbuf, (size_t)n);
@@ -967,6 +865,7 @@ static void scan_timeouts(uint64_t now)
 		uint64_t age = now - c->t_state;
 		switch (c->st) {
 		case ST_CONNECTING:
+		case ST_TLSHS:
 		case ST_UPGRADING:
 			if (age > (uint64_t)(timeout_s * SEC))
 				conn_fail(c, "handshake timed out%s", NULL);
@@ -999,6 +898,7 @@ static int probe_once(void)
 	uint8_t kb[16], frame[64], key[4], echo[64];
 	uint64_t a = rnd(), b = rnd();
 	char k[25];
+	struct conn pc = { .fd = fd };
 	size_t got = 0, hl = 0, vl, i;
 	const char *v;
 	ssize_t n;
@@ -1009,16 +909,21 @@ static int probe_once(void)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	if (connect(fd, (struct sockaddr *)&target, sizeof target) < 0)
 		goto out;
+	if (use_tls && (!(pc.tls = tlsc_new(fd)) || tlsc_handshake(pc.tls) != 1)) {
+		if (verbose)
+			fprintf(stderr, "loadgen: probe: TLS: %s\n", tlsc_error());
+		goto out;
+	}
 	memcpy(kb, &a, 8);
 	memcpy(kb + 8, &b, 8);
 	base64_encode(kb, 16, k);
 	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
 		     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
 		     "Sec-WebSocket-Version: 13\r\n\r\n", path, target_str, k);
-	if (write(fd, req, (size_t)n) != n)
+	if (conn_write(&pc, req, (size_t)n) != n)
 		goto out;
 	while (!hl && got < sizeof resp) {
-		n = read(fd, resp + got, sizeof resp - got);
+		n = conn_read(&pc, resp + got, sizeof resp - got);
 		if (n <= 0)
 			goto out;
 		got += (size_t)n;
@@ -1037,12 +942,12 @@ static int probe_once(void)
 	i = put_header(frame, 2, 16, key);
 	for (vl = 0; vl < 16; vl++)
 		frame[i + vl] = (uint8_t)('a' + vl) ^ key[vl & 3];
-	if (write(fd, frame, i + 16) != (ssize_t)(i + 16))
+	if (conn_write(&pc, frame, i + 16) != (ssize_t)(i + 16))
 		goto out;
 	got -= hl;
 	memmove(echo, resp + hl, got < sizeof echo ? got : sizeof echo);
 	while (got < 18) {
-		n = read(fd, echo + got, sizeof echo - got);
+		n = conn_read(&pc, echo + got, sizeof echo - got);
 		if (n <= 0)
 			goto out;
 		got += (size_t)n;
@@ -1055,11 +960,12 @@ static int probe_once(void)
 	i = put_header(frame, 8, 2, key);
 	frame[i] = 0x03 ^ key[0];
 	frame[i + 1] = 0xe8 ^ key[1];
-	if (write(fd, frame, i + 2) != (ssize_t)(i + 2))
+	if (conn_write(&pc, frame, i + 2) != (ssize_t)(i + 2))
 		goto out;
-	n = read(fd, echo, sizeof echo);	/* close frame back, best effort */
+	n = conn_read(&pc, echo, sizeof echo);	/* close frame back, best effort */
 	ok = 1;
 out:
+	tlsc_free(pc.tls);
 	close(fd);
 	return ok;
 }
@@ -1072,7 +978,8 @@ static void usage(void)
 		"usage: loadgen --mode pingpong|rate|stream|idle|handshake|probe --target HOST:PORT\n"
 		"  [--path /] [--conns N] [--size BYTES] [--duration S] [--warmup S]\n"
 		"  [--rate MSGS_PER_S] [--window MSGS] [--max-pending N] [--timeout S]\n"
-		"  [--pids PID,PID,...] [--other-pids PID,...] [--ready-file PATH] [-v]\n");
+		"  [--pids PID,PID,...] [--other-pids PID,...] [--ready-file PATH] [-v]\n"
+		"  [--tls] [--settle S]\n");
 	exit(64);
 }
 
@@ -1086,8 +993,8 @@ int main(int argc, char **argv)
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (!strcmp(a, "-v")) {
-			verbose = 1;
+		if (!strcmp(a, "-v") || !strcmp(a, "--tls")) {
+			*(a[1] == 'v' ? &verbose : &use_tls) = 1;
 			continue;
 		}
 		if (!v)
@@ -1120,6 +1027,8 @@ int main(int argc, char **argv)
 			max_pending = atol(v);
 		} else if (!strcmp(a, "--timeout")) {
 			timeout_s = atof(v);
+		} else if (!strcmp(a, "--settle")) {
+			settle = atof(v);
 		} else if (!strcmp(a, "--ready-file")) {
 			ready_file = v;
 		} else if (!strcmp(a, "--pids") || !strcmp(a, "--other-pids")) {
@@ -1144,6 +1053,10 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGUSR1, on_signal);
 	prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+	if (use_tls && tlsc_init() < 0) {
+		fprintf(stderr, "loadgen: --tls: %s\n", tlsc_error());
+		return 64;
+	}
 	rng_state ^= now_ns() * 0x2545F4914F6CDD1Dull ^ (uint64_t)getpid() << 32;
 	if (!rng_state)
 		rng_state = 1;
@@ -1255,7 +1168,8 @@ int main(int argc, char **argv)
 						}
 					}
 					phase = PH_HOLD;
-					t_ws = now + SEC;	/* RSS sample after settling */
+					/* RSS sample after settling (--settle S, as after the traffic) */
+					t_ws = now + (settle > 0 ? (uint64_t)(settle * SEC) : SEC);
 					t_hold_end = now + (uint64_t)(duration * SEC);
 					if (t_hold_end < t_ws + SEC / 10)
 						t_hold_end = t_ws + SEC / 10;
@@ -1306,9 +1220,17 @@ int main(int argc, char **argv)
 				}
 			}
 		}
-		if (phase == PH_VERIFY) {
-			if (n_verified >= n_open || now >= t_deadline)
+		if (phase == PH_VERIFY && (n_verified >= n_open || now >= t_deadline)) {
+			if (settle >= 0) {	/* hold the pairs after traffic, then RSS */
+				phase = PH_SETTLE;
+				t_hold_end = now + (uint64_t)(settle * SEC);
+			} else {
 				begin_drain(now);
+			}
+		}
+		if (phase == PH_SETTLE && now >= t_hold_end) {
+			rss2 = npids ? read_rss_kib() : 0;
+			begin_drain(now);
 		}
 		if (phase == PH_DRAIN) {
 			if (all_finished())
@@ -1339,8 +1261,8 @@ int main(int argc, char **argv)
 				if (nx < wake)
 					wake = nx;
 			}
-		} else if (phase == PH_HOLD) {
-			if (rss1 < 0 && t_ws < wake)
+		} else if (phase == PH_HOLD || phase == PH_SETTLE) {
+			if (phase == PH_HOLD && rss1 < 0 && t_ws < wake)
 				wake = t_ws;
 			if (t_hold_end < wake)
 				wake = t_hold_end;
@@ -1383,6 +1305,9 @@ int main(int argc, char **argv)
 				if (established > 0)
 					printf(" kib_per_conn=%.2f",
 					       (double)(rss1 - rss0) / (double)established);
+				if (rss2 >= 0 && n_verified > 0)
+					printf(" rss_after_kib=%ld kib_per_conn_after=%.2f", rss2,
+					       (double)(rss2 - rss0) / (double)n_verified);
 			}
 		} else {
 			if (mode != M_HANDSHAKE)
@@ -1414,6 +1339,8 @@ int main(int argc, char **argv)
 		}
 		if (mode == M_RATE)
 			printf(" missed=%llu", (unsigned long long)r_missed);
+		if (tls_desc[0])
+			printf(" %s", tls_desc);
 		if (wsec > 0) {
 			/* other processes' CPU during the window, in % of one CPU */
 			double nz = (double)(int64_t)(noise1 - noise0) * 1e6 / (double)hz / wsec / 1e4;
