@@ -151,6 +151,7 @@ have() {
 
 fill() {	# template -> file
 	sed -e "s|@DIR@|$3|g" -e "s|@PORT@|$TPORT|g" -e "s|@UPORT@|$EPORT|g" \
+	    -e "s|@SSL@|$4|g" -e "s|@SSLCONF@|$5|g" \
 	    -e "s|@UPORT2@|$EPORT2|g" \
 	    -e "s|@MAXCONN@|$HAP_MAXCONN|g" "$1" > "$2"
 }
@@ -163,8 +164,31 @@ start_echo() {
 		die "echo upstream did not come up on port $EPORT (try BENCH_PORT_BASE)"
 }
 
+# TLS_KIND=ec|rsa: the target terminates TLS with $TMP/certs/KIND.{crt,key,pem}
+TLS_KIND=""
+
+# self-signed ECDSA P-256 and RSA-2048 certificates for the tls-* scenarios
+make_certs() {
+	mkdir -p "$TMP/certs"
+	for k in $*; do
+		case $k in
+		ec)  a="-newkey ec -pkeyopt ec_paramgen_curve:P-256" ;;
+		rsa) a="-newkey rsa:2048" ;;
+		*) die "unknown certificate kind $k (BENCH_TLS_CERTS: ec rsa)" ;;
+		esac
+		# shellcheck disable=SC2086
+		openssl req -x509 $a -nodes -days 7 -subj /CN=localhost \
+			-keyout "$TMP/certs/$k.key" -out "$TMP/certs/$k.crt" 2>/dev/null ||
+			die "openssl could not make the $k certificate"
+		cat "$TMP/certs/$k.crt" "$TMP/certs/$k.key" > "$TMP/certs/$k.pem"
+	done
+}
+
 start_target() {	# sets TPORT, TPID; returns 1 if it does not answer
 	TPID=""
+	PLG=$LG
+	c=$TMP/certs/$TLS_KIND
+	[ -z "$TLS_KIND" ] || PLG="$LGT --tls"
 	case $1 in
 	direct)
 		TPORT=$EPORT
@@ -176,8 +200,14 @@ start_target() {	# sets TPORT, TPID; returns 1 if it does not answer
 		TPID=$! ;;
 	wsproxy)
 		TPORT=$((BASE + 2))
-		taskset -c "$PCPU" $WRAP "$WSPROXY" --listen "127.0.0.1:$TPORT" \
-			--upstream "ws://127.0.0.1:$EPORT/" $FAIR_ROUTE -q 2>>"$LOG" &
+		if [ -n "$TLS_KIND" ]; then
+			taskset -c "$PCPU" $WRAP "$WSPROXY" --listen "tls:127.0.0.1:$TPORT" \
+				--listen-cert "$c.crt" --listen-key "$c.key" \
+				--upstream "ws://127.0.0.1:$EPORT/" -q 2>>"$LOG" &
+		else
+			taskset -c "$PCPU" $WRAP "$WSPROXY" --listen "127.0.0.1:$TPORT" \
+				--upstream "ws://127.0.0.1:$EPORT/" $FAIR_ROUTE -q 2>>"$LOG" &
+		fi
 		TPID=$! ;;
 	wsobs)
 		# wsproxy with what observability turns on: the admin listener,
@@ -198,17 +228,27 @@ start_target() {	# sets TPORT, TPID; returns 1 if it does not answer
 	nginx)
 		TPORT=$((BASE + 3))
 		d=$TMP/nginx; rm -rf "$d"; mkdir -p "$d"
-		fill "$here/nginx.conf.in" "$d/nginx.conf" "$d"
+		if [ -n "$TLS_KIND" ]; then
+			fill "$here/nginx.conf.in" "$d/nginx.conf" "$d" " ssl" \
+				"ssl_certificate $c.crt; ssl_certificate_key $c.key;"
+		else
+			fill "$here/nginx.conf.in" "$d/nginx.conf" "$d" "" ""
+		fi
 		taskset -c "$PCPU" $WRAP nginx -p "$d" -c "$d/nginx.conf" -e "$d/error.log" 2>>"$LOG" &
 		TPID=$! ;;
 	haproxy)
 		TPORT=$((BASE + 4))
 		d=$TMP/haproxy; rm -rf "$d"; mkdir -p "$d"
-		fill "$here/haproxy.cfg.in" "$d/haproxy.cfg" "$d"
+		if [ -n "$TLS_KIND" ]; then
+			fill "$here/haproxy.cfg.in" "$d/haproxy.cfg" "$d" " ssl crt $c.pem" ""
+		else
+			fill "$here/haproxy.cfg.in" "$d/haproxy.cfg" "$d" "" ""
+		fi
 		taskset -c "$PCPU" $WRAP haproxy -db -f "$d/haproxy.cfg" 2>>"$LOG" &
 		TPID=$! ;;
 	esac
 	track $TPID
-	"$LG" --mode probe --target "127.0.0.1:$TPORT" --timeout "${PROBE_TIMEOUT:-10}" 2>>"$LOG"
+	# shellcheck disable=SC2086
+	$PLG --mode probe --target "127.0.0.1:$TPORT" --timeout "${PROBE_TIMEOUT:-10}" 2>>"$LOG"
 }
 

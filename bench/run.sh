@@ -23,6 +23,15 @@
 #   BENCH_TARGETS="..."    subset/order of: direct floor wsproxy wsobs nginx
 #                          haproxy
 #   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle handshake fair
+#                          and, not run by default, the TLS termination ones
+#                          (issue 14): tls-handshake tls-pp64 tls-stream1m
+#                          tls-idle
+#   BENCH_TLS_CERTS="..."  certificate kinds of the tls-* scenarios: ec
+#                          (ECDSA P-256) rsa (RSA-2048); default "ec rsa"
+#   BENCH_TLS_IDLE_PAIRS=N tls-idle size (default 2000)
+#   BENCH_TLS_SETTLE=S     tls-idle: RSS sampled S s after the last upgrade
+#                          and S s after the traffic (default 3: wsproxy
+#                          trims its pools every 2 s)
 #   BENCH_PORT_BASE=N      first of 8 loopback ports used (default from the pid)
 #   BENCH_SCRAPE=0         wsobs without its scraper of /metrics
 #   BENCH_OUT=DIR          results and logs (default bench/out)
@@ -34,12 +43,26 @@
 #                          BENCH_NOISE_MAX % of a CPU (10) during the window,
 #                          keeping the quietest measurement
 #
+# TLS termination (tls-*): loadgen-tls (bench/tlsclient.c, OpenSSL) speaks
+# wss:// to wsproxy (--listen tls: with --listen-cert/--listen-key), nginx
+# (listen ... ssl) and HAProxy (bind ... ssl crt), all on the same
+# self-signed certificate made with openssl in the work directory, each
+# with its default suites; the client offers TLS 1.2 only, no session
+# tickets and no session cache, so every handshake is a full one.  The
+# upstream stays plain ws:// to the echo.  One table per scenario and
+# certificate kind, then the suite and group each target negotiated.
+# tls-handshake: proxy CPU per full handshake + upgrade + 64 B echo +
+# close; tls-pp64: per 64 B message; tls-stream1m: per MiB; tls-idle:
+# proxy RSS per pair before any data and after one 16 KiB message each way.
+# CPU is that of the proxy's processes only (nginx's master and worker,
+# HAProxy's), never loadgen's.
+#
 # Each table has a "noise %" column: CPU used during the window by processes
 # other than the bench's own, in % of one CPU.  Rows with high noise were
 # measured on a busy machine and are not comparable.
 #
 # Debian packages (bench/packages.txt): nginx-light haproxy gcc libc6-dev
-# util-linux procps coreutils, installed with apt-get when missing and run as
+# util-linux procps coreutils (libssl-dev openssl for tls-*), installed with apt-get when missing and run as
 # root; strace and valgrind for bench/profile.sh only.
 set -u
 
@@ -76,6 +99,24 @@ scenario() {	# sets TITLE ARGS COLS
 		TITLE="handshakes: 50 concurrent loops of connect, upgrade, 64 B echo, close (latency: connect to 101)"
 		ARGS="--mode handshake --conns 50 --size 64"
 		COLS="hs_s|hs/s|h|%.0f;$M;cpu_us_hs|cpu us/hs|l|%.2f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
+		return ;;
+	tls-handshake)
+		TITLE="TLS $TLS_KIND: full handshakes (TLS 1.2, no resumption), 50 concurrent loops of connect, TLS, upgrade, 64 B echo, close (latency: connect to 101)"
+		ARGS="--tls --mode handshake --conns 50 --size 64"
+		COLS="hs_s|hs/s|h|%.0f;$M;cpu_us_hs|cpu us/hs|l|%.1f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
+		return ;;
+	tls-pp64)
+		TITLE="TLS $TLS_KIND: 64 B ping-pong, 50 connections"
+		ARGS="--tls --mode pingpong --conns 50 --size 64" ;;
+	tls-stream1m)
+		TITLE="TLS $TLS_KIND: 1 MiB messages streamed, 4 connections, 2 in flight each"
+		ARGS="--tls --mode stream --conns 4 --size 1048576 --window 2"
+		COLS="MB_s|MB/s|h|%.1f;msgs_s|msgs/s|h|%.1f;p50_us|p50 us|l|%.0f;p99_us|p99 us|l|%.0f;cpu_us_MiB|cpu us/MiB|l|%.1f;errors|errors|-|%d;noise_pct|noise %|-|%.0f"
+		return ;;
+	tls-idle)
+		TITLE="TLS $TLS_KIND: $TLS_IDLE_PAIRS idle pairs, proxy RSS per pair ${TLS_SETTLE} s after the last upgrade (before any data) and ${TLS_SETTLE} s after one 16 KiB message each way (after traffic)"
+		ARGS="--tls --mode idle --conns $TLS_IDLE_PAIRS --size 16384 --timeout 30 --settle $TLS_SETTLE"
+		COLS="established|pairs|-|%d;verified|verified|-|%d;rss_before_kib|RSS0 KiB|-|%d;kib_per_conn|KiB/pair|l|%.2f;kib_per_conn_after|after KiB|l|%.2f;errors|errors|-|%d"
 		return ;;
 	*) die "unknown scenario $1" ;;
 	esac
@@ -140,11 +181,13 @@ run_one() {
 			stop "$EPID"
 			return
 		fi
-		if [ "$1" = idle ]; then d=$HOLD; else d=$DUR; fi
+		case $1 in idle|tls-idle) d=$HOLD ;; *) d=$DUR ;; esac
 		lim=$(awk -v a="$WARM" -v b="$d" 'BEGIN { printf "%d", a + b + 150 }')
+		lg=$LG
+		[ -z "$TLS_KIND" ] || lg=$LGT
 		sleep 0.2
 		# shellcheck disable=SC2086
-		taskset -c "$LCPU" timeout -k 5 "$lim" "$LG" --target "127.0.0.1:$TPORT" \
+		taskset -c "$LCPU" timeout -k 5 "$lim" "$lg" --target "127.0.0.1:$TPORT" \
 			$ARGS --duration "$d" --warmup "$WARM" ${pids:+--pids "$pids"} \
 			--other-pids "$EPID" 2>>"$LOG"
 		rc=$?
@@ -158,6 +201,27 @@ run_one() {
 	fi
 	stop "$TPID"
 	stop "$EPID"
+}
+
+# the tls-* scenarios: the certificate kinds, the idle pairs, the settling
+TLS_CERTS=${BENCH_TLS_CERTS:-"ec rsa"}
+TLS_IDLE_PAIRS=${BENCH_TLS_IDLE_PAIRS:-2000}
+TLS_SETTLE=${BENCH_TLS_SETTLE:-3}
+case " $SCENARIOS " in
+*" tls-"*)
+	[ -n "$LGT" ] || die "the tls-* scenarios need loadgen-tls (libssl-dev)"
+	command -v openssl >/dev/null 2>&1 || die "the tls-* scenarios need openssl"
+	make_certs $TLS_CERTS ;;
+esac
+
+# each negotiated suite and group of a tls-* run, one line
+negotiated() {
+	l="negotiated (client offers TLS 1.2 only):"
+	for t in $2; do
+		v=$(sed -n 's/.* suite=\([^ ]*\) group=\([^ ]*\).*/\1 \2/p' "$OUT/$1.$t.txt" 2>/dev/null)
+		l="$l $t ${v:-?};"
+	done
+	echo "$l"
 }
 
 if [ "${BENCH_WAIT_IDLE:-0}" = 1 ]; then RETRIES=${BENCH_RETRIES:-2}; else RETRIES=${BENCH_RETRIES:-0}; fi
@@ -184,7 +248,18 @@ for x in $TARGETS; do
 	if have "$x"; then AVAIL="$AVAIL $x"; else say "bench: $x not available, skipped"; fi
 done
 
+# a tls-* scenario runs once per certificate kind: RUN is SCENARIO.KIND
+RUNS=""
 for s in $SCENARIOS; do
+	case $s in
+	tls-*) for k in $TLS_CERTS; do RUNS="$RUNS $s.$k"; done ;;
+	*) RUNS="$RUNS $s" ;;
+	esac
+done
+for run in $RUNS; do
+	s=${run%%.*}
+	TLS_KIND=""
+	[ "$s" = "$run" ] || TLS_KIND=${run#*.}
 	scenario "$s"
 	FAIR_ROUTE=""
 	TGTS=$AVAIL
@@ -192,15 +267,21 @@ for s in $SCENARIOS; do
 		FAIR_ROUTE="--route /light=ws://127.0.0.1:$EPORT2/"
 		TGTS=$(echo "$AVAIL" | sed 's/ floor//')	# one upstream only
 	fi
+	if [ -n "$TLS_KIND" ]; then	# the TLS-terminating targets only
+		TGTS=""
+		for t in $AVAIL; do
+			case $t in wsproxy|nginx|haproxy) TGTS="$TGTS $t" ;; esac
+		done
+	fi
 	for t in $TGTS; do
-		f=$OUT/$s.$t
+		f=$OUT/$run.$t
 		LOG=$f.err
 		rm -f "$f.txt" "$f.try"
 		: > "$LOG"
 		try=0; best=""
 		while :; do
 			wait_idle
-			say "bench: $s / $t"
+			say "bench: $run / $t"
 			run_one "$s" "$t" > "$f.try"
 			nz=$(sed -n 's/.* noise_pct=\([0-9]*\).*/\1/p' "$f.try")
 			if [ -z "$best" ] || { [ -n "$nz" ] && [ "$nz" -lt "$best" ]; }; then
@@ -209,12 +290,13 @@ for s in $SCENARIOS; do
 			fi
 			try=$((try + 1))
 			[ -n "$nz" ] && [ "$nz" -gt "$NOISE_MAX" ] && [ $try -le "$RETRIES" ] || break
-			say "bench: $s / $t: other processes used ${nz}% CPU meanwhile; measuring again"
+			say "bench: $run / $t: other processes used ${nz}% CPU meanwhile; measuring again"
 		done
 		rm -f "$f.try"
 	done
-	awk -v dir="$OUT" -v scen="$s" -v title="$TITLE" -v targets="$TGTS" \
+	awk -v dir="$OUT" -v scen="$run" -v title="$TITLE" -v targets="$TGTS" \
 	    -v cols="$COLS" -f "$here/table.awk" | tee -a "$REPORT"
+	[ -z "$TLS_KIND" ] || negotiated "$run" "$TGTS" | tee -a "$REPORT"
 done
 echo | tee -a "$REPORT"
 echo "raw results and logs: $OUT (report: $REPORT)"

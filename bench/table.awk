@@ -6,7 +6,7 @@
 # Each OUT/NAME.TARGET.txt holds loadgen's key=value line.  A column's third
 # field says which way is better (h: higher, l: lower, -: no ratio).  Under
 # the values comes a ratio table: each figure divided by the better of nginx
-# and HAProxy for that figure, and by the floor relay's.
+# and HAProxy for that figure, and by the floor relay's where it ran.
 function fmtv(f, v) { return v == "" ? "-" : sprintf(f, v) }
 function ratio(a, b) { return (a == "" || b == "" || b + 0 == 0) ? "-" : sprintf("%.2f", a / b) }
 BEGIN {
@@ -54,7 +54,8 @@ BEGIN {
 			nr++
 	if (!nr)
 		exit
-	print "ratios: value / better of nginx,haproxy | value / floor"
+	# the floor's ratio only where the floor ran (the tls-* runs have none)
+	print "ratios: value / better of nginx,haproxy" (ok["floor"] ? " | value / floor" : "")
 	printf "%-9s", "target"
 	for (i = 1; i <= nc; i++)
 		if (better[i] != "-")
@@ -76,7 +77,7 @@ BEGIN {
 			else if (better[i] == "h") best = (a + 0 > b + 0) ? a : b
 			else best = (a + 0 < b + 0) ? a : b
 			fl = ok["floor"] ? V["floor", k] : ""
-			printf " %11s", ratio(V[T[t], k], best) "|" ratio(V[T[t], k], fl)
+			printf " %11s", ratio(V[T[t], k], best) (ok["floor"] ? "|" ratio(V[T[t], k], fl) : "")
 		}
 		print ""
 	}
