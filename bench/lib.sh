@@ -170,7 +170,7 @@ TLS_KIND=""
 # self-signed ECDSA P-256 and RSA-2048 certificates for the tls-* scenarios
 make_certs() {
 	mkdir -p "$TMP/certs"
-	for k in $*; do
+	for k in "$@"; do
 		case $k in
 		ec)  a="-newkey ec -pkeyopt ec_paramgen_curve:P-256" ;;
 		rsa) a="-newkey rsa:2048" ;;
