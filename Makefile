@@ -381,8 +381,8 @@ bench: wsproxy
 # The bench's load generator on its own (bench/run.sh builds its own copy
 # into bench/out); loadgen-tls, the wss:// client of the TLS scenarios,
 # links OpenSSL (a bench tool only) and exists only where its headers do.
-BENCH_LG_SRCS = bench/loadgen.c bench/measure.c
-BENCH_LG_HDRS = bench/measure.h bench/tlsclient.h bench/wsutil.h
+BENCH_LG_SRCS = bench/loadgen.c bench/measure.c bench/probe.c
+BENCH_LG_HDRS = bench/measure.h bench/probe.h bench/tlsclient.h bench/wsutil.h
 build/loadgen: $(BENCH_LG_SRCS) $(BENCH_LG_HDRS)
 	@mkdir -p build
 	$(CC) -O2 -std=c11 -Wall -Wextra -o $@ $(BENCH_LG_SRCS)

@@ -86,14 +86,14 @@ mkdir -p "$OUT" || die "cannot create $OUT"
 for p in echo floor; do
 	cc -O2 -std=c11 -Wall -Wextra -o "$OUT/$p" "$here/$p.c" || die "build of $p failed"
 done
-cc -O2 -std=c11 -Wall -Wextra -o "$OUT/loadgen" "$here/loadgen.c" "$here/measure.c" ||
-	die "build of loadgen failed"
+cc -O2 -std=c11 -Wall -Wextra -o "$OUT/loadgen" "$here/loadgen.c" "$here/measure.c" \
+    "$here/probe.c" || die "build of loadgen failed"
 LG=$OUT/loadgen
 # loadgen-tls (wss://, OpenSSL) for the tls-* scenarios, where libssl-dev is
 LGT=""
 if [ -f /usr/include/openssl/ssl.h ]; then
 	cc -O2 -std=c11 -Wall -Wextra -DBENCH_TLS -o "$OUT/loadgen-tls" "$here/loadgen.c" \
-	    "$here/measure.c" "$here/tlsclient.c" -lssl -lcrypto && LGT=$OUT/loadgen-tls
+	    "$here/measure.c" "$here/probe.c" "$here/tlsclient.c" -lssl -lcrypto && LGT=$OUT/loadgen-tls
 fi
 
 # ------------------------------------------------------------ children

@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "measure.h"
+#include "probe.h"
 #include "tlsclient.h"
 #include "wsutil.h"
 
@@ -888,88 +889,6 @@ static void scan_timeouts(uint64_t now)
 
 static void on_signal(int s) { got_signal = s; }
 
-/* ------------------------------------------------------------- probe */
-
-static int probe_once(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok = 0;
-	struct timeval tv = { 2, 0 };
-	char req[512], resp[4096], acc[29];
-	uint8_t kb[16], frame[64], key[4], echo[64];
-	uint64_t a = rnd(), b = rnd();
-	char k[25];
-	struct conn pc = { .fd = fd };
-	size_t got = 0, hl = 0, vl, i;
-	const char *v;
-	ssize_t n;
-
-	if (fd < 0)
-		return 0;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (connect(fd, (struct sockaddr *)&target, sizeof target) < 0)
-		goto out;
-	if (use_tls && (!(pc.tls = tlsc_new(fd)) || tlsc_handshake(pc.tls) != 1)) {
-		if (verbose)
-			fprintf(stderr, "loadgen: probe: TLS: %s\n", tlsc_error());
-		goto out;
-	}
-	memcpy(kb, &a, 8);
-	memcpy(kb + 8, &b, 8);
-	base64_encode(kb, 16, k);
-	n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
-		     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
-		     "Sec-WebSocket-Version: 13\r\n\r\n", path, target_str, k);
-	if (conn_write(&pc, req, (size_t)n) != n)
-		goto out;
-	while (!hl && got < sizeof resp) {
-		n = conn_read(&pc, resp + got, sizeof resp - got);
-		if (n <= 0)
-			goto out;
-		got += (size_t)n;
-		hl = http_head_len(resp, got);
-	}
-	if (!hl || memcmp(resp, "HTTP/1.1 101", 12)) {
-		if (verbose)
-			fprintf(stderr, "loadgen: probe: %.40s\n", resp);
-		goto out;
-	}
-	ws_accept(k, 24, acc);
-	v = http_find_header(resp, hl, "sec-websocket-accept", &vl);
-	if (!v || vl != 28 || memcmp(v, acc, 28))
-		goto out;
-	new_key(key);
-	i = put_header(frame, 2, 16, key);
-	for (vl = 0; vl < 16; vl++)
-		frame[i + vl] = (uint8_t)('a' + vl) ^ key[vl & 3];
-	if (conn_write(&pc, frame, i + 16) != (ssize_t)(i + 16))
-		goto out;
-	got -= hl;
-	memmove(echo, resp + hl, got < sizeof echo ? got : sizeof echo);
-	while (got < 18) {
-		n = conn_read(&pc, echo + got, sizeof echo - got);
-		if (n <= 0)
-			goto out;
-		got += (size_t)n;
-	}
-	if (echo[0] != 0x82 || echo[1] != 16)
-		goto out;
-	for (vl = 0; vl < 16; vl++)
-		if (echo[2 + vl] != 'a' + vl)
-			goto out;
-	i = put_header(frame, 8, 2, key);
-	frame[i] = 0x03 ^ key[0];
-	frame[i + 1] = 0xe8 ^ key[1];
-	if (conn_write(&pc, frame, i + 2) != (ssize_t)(i + 2))
-		goto out;
-	n = conn_read(&pc, echo, sizeof echo);	/* close frame back, best effort */
-	ok = 1;
-out:
-	tlsc_free(pc.tls);
-	close(fd);
-	return ok;
-}
-
 /* -------------------------------------------------------------- main */
 
 static void usage(void)
@@ -1068,7 +987,7 @@ int main(int argc, char **argv)
 	if (mode == M_PROBE) {
 		uint64_t end = now_ns() + (uint64_t)(timeout_s * SEC);
 		do {
-			if (probe_once())
+			if (probe_once(&target, target_str, path, use_tls, verbose, rnd()))
 				return 0;
 			usleep(50000);
 		} while (now_ns() < end);
