@@ -22,10 +22,10 @@
 #   BENCH_RATE=N           msgs/s of the fixed-rate scenario (default 20000)
 #   BENCH_TARGETS="..."    subset/order of: direct floor wsproxy wsobs nginx
 #                          haproxy
-#   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle handshake fair
-#                          and, not run by default, the TLS termination ones
+#   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle
+#                          handshake fair and the TLS termination ones
 #                          (issue 14): tls-handshake tls-pp64 tls-stream1m
-#                          tls-idle
+#                          tls-idle (all by default)
 #   BENCH_TLS_CERTS="..."  certificate kinds of the tls-* scenarios: ec
 #                          (ECDSA P-256) rsa (RSA-2048); default "ec rsa"
 #   BENCH_TLS_IDLE_PAIRS=N tls-idle size (default 2000)
