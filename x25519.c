@@ -115,19 +115,21 @@ fe_store(unsigned char s[32], const fe f)
 	store64(s + 24, h[3] >> 39 | h[4] << 12);
 }
 
-static void
+/* Limbs below 2^52 in (what fe_mul() and fe_sq() give), below 2^53
+ * out: fit for fe_mul() and fe_sq(), not carried. */
+static inline void
 fe_add(fe h, const fe f, const fe g)
 {
-	int i;
-
-	for (i = 0; i < 5; i++)
-		h[i] = f[i] + g[i];
-	fe_carry(h);
+	h[0] = f[0] + g[0];
+	h[1] = f[1] + g[1];
+	h[2] = f[2] + g[2];
+	h[3] = f[3] + g[3];
+	h[4] = f[4] + g[4];
 }
 
-/* f - g + 4p, so that no limb goes below zero for g's limbs below
- * 2^53. */
-static void
+/* f - g + 4p: no limb goes below zero for g's limbs below 2^53 - 76,
+ * and f's below 2^52 give limbs below 2^54, not carried. */
+static inline void
 fe_sub(fe h, const fe f, const fe g)
 {
 	h[0] = f[0] + UINT64_C(0x1FFFFFFFFFFFB4) - g[0];
@@ -135,11 +137,10 @@ fe_sub(fe h, const fe f, const fe g)
 	h[2] = f[2] + UINT64_C(0x1FFFFFFFFFFFFC) - g[2];
 	h[3] = f[3] + UINT64_C(0x1FFFFFFFFFFFFC) - g[3];
 	h[4] = f[4] + UINT64_C(0x1FFFFFFFFFFFFC) - g[4];
-	fe_carry(h);
 }
 
 /* The five 128-bit column sums, reduced to limbs. */
-static void
+static inline void
 fe_reduce(fe h, u128 t0, u128 t1, u128 t2, u128 t3, u128 t4)
 {
 	uint64_t c;
@@ -156,7 +157,7 @@ fe_reduce(fe h, u128 t0, u128 t1, u128 t2, u128 t3, u128 t4)
 
 /* Limbs up to 2^54 in: 19 * 2^54 * 2^54 * 5 < 2^115, and the top
  * carry times 19 fits 64 bits. */
-static void
+static inline void
 fe_mul(fe h, const fe f, const fe g)
 {
 	uint64_t f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3], f4 = f[4];
@@ -177,7 +178,7 @@ fe_mul(fe h, const fe f, const fe g)
 	    (u128)f3 * g1 + (u128)f4 * g0);
 }
 
-static void
+static inline void
 fe_sq(fe h, const fe f)
 {
 	uint64_t f0 = f[0], f1 = f[1], f2 = f[2], f3 = f[3], f4 = f[4];
@@ -202,15 +203,11 @@ fe_sqn(fe h, const fe f, int n)
 }
 
 /* f * 121665, the curve's (A - 2) / 4. */
-static void
+static inline void
 fe_mul_a24(fe h, const fe f)
 {
-	int i;
-	u128 t[5];
-
-	for (i = 0; i < 5; i++)
-		t[i] = (u128)f[i] * 121665;
-	fe_reduce(h, t[0], t[1], t[2], t[3], t[4]);
+	fe_reduce(h, (u128)f[0] * 121665, (u128)f[1] * 121665,
+	    (u128)f[2] * 121665, (u128)f[3] * 121665, (u128)f[4] * 121665);
 }
 
 /* f^(p - 2) = 1 / f (0 for 0): 254 squarings and 11 multiplications,
@@ -245,17 +242,21 @@ fe_invert(fe h, const fe f)
 }
 
 /* Swaps f and g when bit is 1, leaves them when 0, alike in time. */
-static void
+static inline void
 fe_cswap(fe f, fe g, uint64_t bit)
 {
-	uint64_t m = 0 - bit, x;
-	int i;
+	uint64_t m = 0 - bit, x0, x1, x2, x3, x4;
 
-	for (i = 0; i < 5; i++) {
-		x = m & (f[i] ^ g[i]);
-		f[i] ^= x;
-		g[i] ^= x;
-	}
+	x0 = m & (f[0] ^ g[0]);
+	x1 = m & (f[1] ^ g[1]);
+	x2 = m & (f[2] ^ g[2]);
+	x3 = m & (f[3] ^ g[3]);
+	x4 = m & (f[4] ^ g[4]);
+	f[0] ^= x0; g[0] ^= x0;
+	f[1] ^= x1; g[1] ^= x1;
+	f[2] ^= x2; g[2] ^= x2;
+	f[3] ^= x3; g[3] ^= x3;
+	f[4] ^= x4; g[4] ^= x4;
 }
 
 /* RFC 7748 section 5: u = k * u over the Montgomery ladder; k is
