@@ -394,6 +394,13 @@ check-build: wsproxy build/wsproxy-notls build/wsproxy-asan \
 bench: wsproxy
 	sh bench/run.sh
 
+# Microseconds per X25519 multiplication, x25519.c against BearSSL's m31
+# (bench/x25519.c; not a test), built like ./wsproxy.
+build/bench_x25519: bench/x25519.c x25519.c x25519.h Makefile
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -DWSPROXY_TLS $(CFLAGS) -o $@ bench/x25519.c \
+	    x25519.c $(LDFLAGS) -lbearssl
+
 # Static analysis: cppcheck's variableScope is off because KNF declares
 # variables at the top of a function; clang-tidy's choices are in .clang-tidy.
 lint:
