@@ -25,10 +25,11 @@ SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
     balance.c health.c cmdline.c target.c ws.c proxyproto.c ppconn.c dns.c \
     dnsmsg.c \
-    tls.c tls_load.c tls_x509.c $(EV_SRC)
+    tls.c tls_load.c tls_x509.c x25519.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
-    admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h
+    admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h \
+    x25519.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when the
 # compiler itself finds <bearssl.h> (Debian's libbearssl-dev for the
@@ -249,24 +250,29 @@ build/wsproxy-asan: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
 
 # A unit test and its ASan+UBSan twin:
 #   $(call unit,NAME,SOURCES LINKED,OTHER PREREQUISITES)
+# UNIT_LIBS, set for a test's targets, is linked after the sources.
 define unit
 build/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3)
 	@mkdir -p build
-	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g -o $$@ tests/unit/test_$(1).c $(2)
+	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g -o $$@ tests/unit/test_$(1).c $(2) $$(UNIT_LIBS)
 build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3)
 	@mkdir -p build
-	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2)
+	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2) $$(UNIT_LIBS)
 ifneq ($(ARCH),)
 # With ARCH: static against that musl, for make check-cross (qemu-user).
 $(STATIC_DIR)/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3) $(MUSL_DEP)
 	@mkdir -p $$(@D)
-	$$(MUSL_CC) $$(WARN) $$(CPPFLAGS) -O1 -g -static -o $$@.new tests/unit/test_$(1).c $(2)
+	$$(MUSL_CC) $$(WARN) $$(CPPFLAGS) -O1 -g -static -o $$@.new tests/unit/test_$(1).c $(2) $$(UNIT_LIBS)
 	mv -f $$@.new $$@
 endif
 endef
 HS_SRCS = handshake.c target.c ws.c
 UNITS = ws target handshake iplimit balance cmdline proxyproto routes dns \
     fmt mem num pool kqshim
+# X25519 is compared with BearSSL's own: only where BearSSL is.
+ifeq ($(TLS_ON),1)
+UNITS += x25519
+endif
 print-units:
 	@echo $(UNITS)
 # The kqueue shim is a Linux host's test of ev_kqueue.c: not cross-built.
@@ -294,6 +300,16 @@ $(eval $(call unit,pool,pool.c,pool.h))
 # the shim's).
 $(eval $(call unit,kqshim,tests/kqshim/kqshim.c ev_kqueue.c,tests/kqshim/sys/event.h ev.h))
 build/test_kqshim build/test_kqshim-asan: CPPFLAGS += -Itests/kqshim
+# x25519.c as the TLS build has it, against Debian's BearSSL; cross-built
+# against the musl BearSSL of make static ARCH=... TLS=1.
+$(eval $(call unit,x25519,x25519.c,x25519.h))
+build/test_x25519 build/test_x25519-asan: CPPFLAGS += -DWSPROXY_TLS
+build/test_x25519 build/test_x25519-asan: UNIT_LIBS = -lbearssl
+ifneq ($(ARCH),)
+$(STATIC_DIR)/test_x25519: CPPFLAGS += -DWSPROXY_TLS -isystem $(BEARSSL_DIR)/inc
+$(STATIC_DIR)/test_x25519: UNIT_LIBS = $(BEARSSL_MUSL)
+$(STATIC_DIR)/test_x25519: $(BEARSSL_MUSL)
+endif
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto fuzz_dns fuzz_num
@@ -393,6 +409,13 @@ build/loadgen-tls: $(BENCH_LG_SRCS) bench/tlsclient.c $(BENCH_LG_HDRS)
 	$(CC) -O2 -std=c11 -Wall -Wextra -DBENCH_TLS -o $@ $(BENCH_LG_SRCS) \
 	    bench/tlsclient.c -lssl -lcrypto
 endif
+
+# Microseconds per X25519 multiplication, x25519.c against BearSSL's m31
+# (bench/x25519.c; not a test), built like ./wsproxy.
+build/bench_x25519: bench/x25519.c x25519.c x25519.h Makefile
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -DWSPROXY_TLS $(CFLAGS) -o $@ bench/x25519.c \
+	    x25519.c $(LDFLAGS) -lbearssl
 
 # Static analysis: cppcheck's variableScope is off because KNF declares
 # variables at the top of a function; clang-tidy's choices are in .clang-tidy.

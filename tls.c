@@ -39,6 +39,7 @@
 
 #include "pool.h"
 #include "tls_int.h"
+#include "x25519.h"
 
 /* Under AddressSanitizer a parked record buffer is poisoned and
  * scribbled over, so that any use of one after it went back, or any
@@ -378,7 +379,7 @@ tls_pool_bytes(void)
 static const br_ec_impl *
 ec_impl(void)
 {
-	return br_ec_get_default();
+	return tls_ec_impl();
 }
 
 /*

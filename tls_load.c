@@ -24,6 +24,7 @@
 #include "io.h"
 #include "log.h"
 #include "tls_int.h"
+#include "x25519.h"
 
 /* The material being loaded (start-up, or a SIGHUP's reload). */
 static struct tls_material *loading;
@@ -379,7 +380,7 @@ key_matches(const struct tls_key *k, const br_x509_pkey *pk)
 		const br_ec_private_key *sk = br_skey_decoder_get_ec(&k->dc);
 		unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
 		br_ec_public_key pub;
-		size_t len = br_ec_compute_pub(br_ec_get_default(), &pub, q, sk);
+		size_t len = br_ec_compute_pub(tls_ec_impl(), &pub, q, sk);
 
 		return len != 0 && pub.curve == pk->key.ec.curve &&
 		    len == pk->key.ec.qlen && memcmp(q, pk->key.ec.q, len) == 0;
