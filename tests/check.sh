@@ -70,6 +70,15 @@ if [ -x build/fuzz_san ]; then
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 fi
+# tls.c's engine ends between idle (record buffer parked) and active,
+# against a BearSSL client (TLS build only; no dictionary: op scripts).
+if [ -x build/fuzz_tls ]; then
+	work=$(mktemp -d)
+	cp -r tests/fuzz/corpus/tls/. "$work"/
+	step fuzz_tls build/fuzz_tls -max_total_time="$FUZZ_SECONDS" \
+	    -artifact_prefix=build/ -print_final_stats=1 "$work"
+	rm -rf "$work"
+fi
 
 # dnsmsg.c, the resolver's answer parser (no dictionary).
 work=$(mktemp -d)
