@@ -227,14 +227,21 @@ client_pump(struct run *r)
 		r->ended = 1;
 }
 
+/* App data into records; the last record stays with the client until
+ * a pump or a partial send (op 12) lets it out. */
 static void
 client_write(struct run *r, size_t k)
 {
 	unsigned char *b;
 	size_t len;
 
-	while (k > 0 && client_alive() &&
-	    (b = br_ssl_engine_sendapp_buf(&cc.eng, &len)) != NULL) {
+	while (k > 0 && client_alive()) {
+		if ((b = br_ssl_engine_sendapp_buf(&cc.eng, &len)) == NULL) {
+			client_send(r, SIZE_MAX);
+			b = br_ssl_engine_sendapp_buf(&cc.eng, &len);
+			if (b == NULL)
+				break;
+		}
 		if (len > k)
 			len = k;
 		fill(0, r->c_sent, b, len);
@@ -242,7 +249,6 @@ client_write(struct run *r, size_t k)
 		r->c_sent += len;
 		k -= len;
 		br_ssl_engine_flush(&cc.eng, 0);
-		client_send(r, SIZE_MAX);
 	}
 }
 

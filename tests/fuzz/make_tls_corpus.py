@@ -34,6 +34,9 @@ SEEDS = {
     # a record arriving in pieces between server reads
     'partial_records': HANDSHAKE + op(CSEND, 3000) + op(CPART, 5) + op(SREAD, 500) + op(TRIM, 5)
     + op(CPART, 200) + op(SREAD, 500) + op(CPART, 255) + op(SREAD, 16384) + op(CPUMP) + op(SREAD, 16384),
+    # a record header arriving in pieces, the end idle in between
+    'partial_header': HANDSHAKE + op(CSEND, 100) + op(CPART, 2) + op(SREAD, 16384) + op(TRIM, 5)
+    + op(CPART, 1) + op(SREAD, 16384) + op(CPART, 2) + op(SREAD, 16384) + op(CPUMP) + op(SREAD, 16384),
     # the client's close_notify, then the server shuts down and closes
     'close_notify': HANDSHAKE + op(CSEND, 50) + op(CNOTIFY) + op(SREAD, 16384) + op(SREAD, 16384)
     + op(SSHUT) + op(CPUMP) + op(SCLOSE),
