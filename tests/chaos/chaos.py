@@ -41,7 +41,9 @@ wss:// to a tls: listener (--listen-cert/--listen-key), the upstream is
 wss://127.0.0.1 (--tls-ca, the certificate's iPAddress name), all from a
 test CA made with openssl.  A side dying "by FIN" then sends close_notify
 and closes (TLS has no half-close): the proxy sees the end of the stream
-just the same, so the same checks hold.
+just the same, so the same checks hold; and after the run, and after
+the slab check, no TLS end is left open (wsproxy_tls_sessions_in_use 0
+on the --admin port).
 """
 import asyncio
 import os
@@ -66,6 +68,7 @@ TLS = os.environ.get('CHAOS_TLS', '0') == '1'
 os.environ.setdefault('TEST_ALARM', str(int(SECONDS * 2 + 120)))
 
 import lib  # noqa: E402
+import promtext  # noqa: E402
 import tlslib  # noqa: E402
 from lib import check  # noqa: E402
 
@@ -383,7 +386,23 @@ def tls_setup(ctx, state):
     state['sssl'] = pki.server.server_context()
     state['cssl'] = tlslib.client_context(pki)
     state['scheme'] = 'wss'
-    return ['--tls-ca', pki.ca.crt, '--listen-cert', pki.server.crt, '--listen-key', pki.server.key]
+    state['admin'] = lib.free_port()
+    return ['--tls-ca', pki.ca.crt, '--listen-cert', pki.server.crt, '--listen-key', pki.server.key,
+            '--admin', '127.0.0.1:%d' % state['admin']]
+
+
+def tls_ends_back(state, when):
+    """CHAOS_TLS: every TLS end given back (closes may lag a moment)."""
+    if not TLS:
+        return
+    deadline = time.time() + 5
+    while True:
+        n = promtext.value(promtext.parse(promtext.scrape_text(state['admin'])), 'wsproxy_tls_sessions_in_use')
+        if n == 0 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    check(n == 0, '%s: %d TLS ends still open' % (when, n))
+    lib.log('chaos: %s, no TLS end open' % when)
 
 
 def tls_kw(ssl_ctx, client):
@@ -553,6 +572,7 @@ def main(ctx):
     for f in failures[:20]:
         lib.log('  ' + f)
     check(not failures, '%d problems, first: %s' % (len(failures), failures[0] if failures else ''))
+    tls_ends_back(state, 'after the chaos')
 
     # the slab is all free again: max_conns pairs at once, one more gets 503
     async def fill():
@@ -607,6 +627,7 @@ def main(ctx):
     check(extra.startswith(b'HTTP/1.1 503'), 'pair %d of --max-conns %d got %r, want 503'
           % (max_conns + 1, max_conns, extra[:20]))
     lib.log('chaos: slab check passed (%d pairs at once, then 503)' % max_conns)
+    tls_ends_back(state, 'after the slab check')
 
 
 lib.run(main)
