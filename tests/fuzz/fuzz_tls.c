@@ -6,18 +6,20 @@
  * and active (records in flight) in every order (wsproxy(1) TLS,
  * LIMITS):
  *
- *   op % 13:  0 client sends app data     1 server io_read(chunk)
+ *   op % 14:  0 client writes app data    1 server io_read(chunk)
  *             2 server io_write(n)        3 client pumps records
  *             4 tls_pool_trim, time on    5 client close_notify
  *             6 raw bytes injected        7 next client record corrupted
  *             8 client TCP half-close     9 tls_shutdown
  *            10 tls_handshake            11 tls_close
  *            12 client sends part of its pending records only
+ *            13 client socket closed (the server's sends fail)
  *
  * Each direction carries a numbered byte pattern, so checked:
  *   - what each side reads is exactly the next bytes the other wrote
  *     (in order, nothing twice, nothing invented), up to an error;
- *   - io_read/io_write return what io.h promises;
+ *   - io_read/io_write return what io.h promises, and a failed end
+ *     still says why (tls_error);
  *   - with no fault injected and no end closed, the script ends with
  *     both directions settled: every byte written has been read (no
  *     loss, also of bytes an idle end parked);
@@ -252,6 +254,18 @@ client_write(struct run *r, size_t k)
 	}
 }
 
+/* An end that failed says why (a parked one too). */
+static void
+server_failed(struct run *r)
+{
+	char detail[128];
+
+	detail[0] = '\0';
+	(void)tls_error(r->t, detail, sizeof(detail));
+	CHECK(strncmp(detail, "bearssl_error=", 14) == 0);
+	r->ended = 1;
+}
+
 /* io_read on the server end, checked against the client's pattern. */
 static ssize_t
 server_read(struct run *r, size_t chunk)
@@ -266,7 +280,9 @@ server_read(struct run *r, size_t chunk)
 	} else {
 		CHECK(n == PX_IO_AGAIN || n == PX_IO_CLOSED ||
 		    n == PX_IO_ERROR);
-		if (n != PX_IO_AGAIN)
+		if (n == PX_IO_ERROR)
+			server_failed(r);
+		else if (n == PX_IO_CLOSED)
 			r->ended = 1;
 	}
 	return n;
@@ -292,7 +308,7 @@ server_write(struct run *r, size_t len)
 		r->s_pending = len;
 	} else {
 		CHECK(n == PX_IO_ERROR);
-		r->ended = 1;
+		server_failed(r);
 	}
 	return n;
 }
@@ -380,9 +396,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(r.t != NULL);
 	client_start();
 	while (i < size) {
-		op = data[i++] % 13;
+		op = data[i++] % 14;
 		/* Closing inside the handshake may fail either engine. */
-		if ((op == 5 || op == 8 || op == 9 || op == 11) &&
+		if ((op == 5 || op == 8 || op == 9 || op == 11 || op == 13) &&
 		    !handshaken(&r))
 			r.early_end = 1;
 		switch (op) {
@@ -442,6 +458,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 12:
 			client_send(&r, i < size ? data[i++] + 1u : 1u);
 			break;
+		case 13:
+			if (r.fc >= 0)
+				close(r.fc);
+			r.fc = -1;
+			r.ended = 1;
+			break;
 		}
 	}
 	if (r.t != NULL && !r.faulty && !r.ended)
@@ -456,6 +478,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (r.t != NULL)
 		server_close(&r);
 	close(r.fs);
-	close(r.fc);
+	if (r.fc >= 0)
+		close(r.fc);
 	return 0;
 }

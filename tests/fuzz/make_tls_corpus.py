@@ -10,7 +10,7 @@ import struct
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus', 'tls')
 
-CSEND, SREAD, SWRITE, CPUMP, TRIM, CNOTIFY, INJECT, CORRUPT, CHALF, SSHUT, SHAKE, SCLOSE, CPART = range(13)
+CSEND, SREAD, SWRITE, CPUMP, TRIM, CNOTIFY, INJECT, CORRUPT, CHALF, SSHUT, SHAKE, SCLOSE, CPART, CGONE = range(14)
 
 
 def op(code, arg=None):
@@ -53,6 +53,8 @@ SEEDS = {
     'half_close': HANDSHAKE + op(CSEND, 2000) + op(CPART, 100) + op(CHALF) + op(SREAD, 16384)
     + op(SREAD, 16384),
     'close_busy': HANDSHAKE + op(CSEND, 19999) + op(SREAD, 10) + op(SWRITE, 19999) + op(SCLOSE),
+    # the client gone while the server still writes and reads
+    'client_gone': HANDSHAKE + op(SWRITE, 19999) + op(CGONE) + op(SWRITE, 19999) + op(SREAD, 100),
     # closed in the middle of the handshake
     'close_in_handshake': op(SHAKE) + op(CPUMP) + op(SCLOSE),
 }
