@@ -10,7 +10,8 @@
 #      against build/wsproxy-notls (TLS=0: the test_tls_* tests skip,
 #      test_notls_* run), then against the ASan+UBSan build (TLS like
 #      ./wsproxy)
-#   4. a short chaos run (tests/chaos/) against the ASan+UBSan build
+#   4. a short chaos run (tests/chaos/) against the ASan+UBSan build,
+#      plain and (in a TLS build) with TLS on both legs
 #   5. the integration suite under valgrind memcheck (tests/valgrind.sh)
 # Ends with one line "N passed, N failed" over all suites.
 set -u
@@ -69,6 +70,15 @@ if [ -x build/fuzz_san ]; then
 	    -artifact_prefix=build/ -print_final_stats=1 "$work"
 	rm -rf "$work"
 fi
+# tls.c's engine ends between idle (record buffer parked) and active,
+# against a BearSSL client (TLS build only; no dictionary: op scripts).
+if [ -x build/fuzz_tls ]; then
+	work=$(mktemp -d)
+	cp -r tests/fuzz/corpus/tls/. "$work"/
+	step fuzz_tls build/fuzz_tls -max_total_time="$FUZZ_SECONDS" \
+	    -artifact_prefix=build/ -print_final_stats=1 "$work"
+	rm -rf "$work"
+fi
 
 # dnsmsg.c, the resolver's answer parser (no dictionary).
 work=$(mktemp -d)
@@ -105,6 +115,18 @@ WSPROXY=build/wsproxy-asan CHAOS_SECONDS=${CHAOS_SECONDS:-20} \
 CHAOS_PAIRS=${CHAOS_PAIRS:-100} CHAOS_CONCURRENCY=${CHAOS_CONCURRENCY:-20} \
 CHAOS_LOG=build/chaos-asan.log \
 	step chaos-asan sh tests/chaos/run.sh
+# The same with TLS on both legs (wss:// clients to a tls: listener, a
+# wss:// upstream): record buffers parked and taken again under faults.
+# Only in a TLS build.
+if build/wsproxy-asan --version 2>/dev/null | grep -q 'TLS: BearSSL'; then
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=99 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	WSPROXY=build/wsproxy-asan CHAOS_TLS=1 \
+	CHAOS_SECONDS=${CHAOS_SECONDS:-20} CHAOS_PAIRS=${CHAOS_PAIRS:-100} \
+	CHAOS_CONCURRENCY=${CHAOS_CONCURRENCY:-20} \
+	CHAOS_LOG=build/chaos-tls-asan.log \
+		step chaos-tls-asan sh tests/chaos/run.sh
+fi
 
 # The integration suite once more, every proxy under valgrind memcheck
 # (about 2.5 minutes; CHECK_VALGRIND=0 leaves it out).

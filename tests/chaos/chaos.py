@@ -34,6 +34,16 @@ Checked afterwards:
     sh tests/chaos/run.sh                      # against ./wsproxy
     CHAOS_SECONDS=20 CHAOS_PAIRS=100 WSPROXY=build/wsproxy-asan sh tests/chaos/run.sh
     CHAOS_PROXY_ARGS="--ping-interval 300ms" sh tests/chaos/run.sh   # pings on
+    CHAOS_TLS=1 sh tests/chaos/run.sh          # TLS on both legs
+
+With CHAOS_TLS=1 both legs are TLS (wsproxy(1) TLS): the clients speak
+wss:// to a tls: listener (--listen-cert/--listen-key), the upstream is
+wss://127.0.0.1 (--tls-ca, the certificate's iPAddress name), all from a
+test CA made with openssl.  A side dying "by FIN" then sends close_notify
+and closes (TLS has no half-close): the proxy sees the end of the stream
+just the same, so the same checks hold; and after the run, and after
+the slab check, no TLS end is left open (wsproxy_tls_sessions_in_use 0
+on the --admin port).
 """
 import asyncio
 import os
@@ -54,9 +64,12 @@ SEED = int(os.environ.get('CHAOS_SEED', str(int(time.time() * 1000) % 1000000)))
 # more wsproxy flags, e.g. CHAOS_PROXY_ARGS="--ping-interval 300ms" (the
 # peers answer pings, so only killed sides may be found dead)
 PROXY_ARGS = os.environ.get('CHAOS_PROXY_ARGS', '').split()
+TLS = os.environ.get('CHAOS_TLS', '0') == '1'
 os.environ.setdefault('TEST_ALARM', str(int(SECONDS * 2 + 120)))
 
 import lib  # noqa: E402
+import promtext  # noqa: E402
+import tlslib  # noqa: E402
 from lib import check  # noqa: E402
 
 OP_CONT, OP_BIN, OP_CLOSE, OP_PING, OP_PONG = 0, 2, 8, 9, 10
@@ -236,6 +249,10 @@ class Peer:
                 sock = self.writer.get_extra_info('socket')
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
                 self.writer.transport.abort()
+            elif TLS:
+                # close_notify, then the TCP close (no half-close in TLS)
+                await self.writer.drain()
+                self.writer.close()
             else:
                 await self.writer.drain()
                 self.writer.write_eof()
@@ -357,13 +374,55 @@ def verify(pid, plan, res):
     return errs
 
 
+def tls_setup(ctx, state):
+    """CHAOS_TLS: a test CA and server certificate (127.0.0.1 and
+    localhost), the ssl contexts of both sides, the proxy's TLS flags."""
+    state['sssl'] = state['cssl'] = None
+    state['scheme'] = 'ws'
+    if not TLS:
+        return []
+    tlslib.need_tls()
+    pki = tlslib.Pki(ctx)
+    state['sssl'] = pki.server.server_context()
+    state['cssl'] = tlslib.client_context(pki)
+    state['scheme'] = 'wss'
+    state['admin'] = lib.free_port()
+    return ['--tls-ca', pki.ca.crt, '--listen-cert', pki.server.crt, '--listen-key', pki.server.key,
+            '--admin', '127.0.0.1:%d' % state['admin']]
+
+
+def tls_ends_back(state, when):
+    """CHAOS_TLS: every TLS end given back (closes may lag a moment)."""
+    if not TLS:
+        return
+    deadline = time.time() + 5
+    while True:
+        n = promtext.value(promtext.parse(promtext.scrape_text(state['admin'])), 'wsproxy_tls_sessions_in_use')
+        if n == 0 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    check(n == 0, '%s: %d TLS ends still open' % (when, n))
+    lib.log('chaos: %s, no TLS end open' % when)
+
+
+def tls_kw(ssl_ctx, client):
+    if ssl_ctx is None:
+        return {}
+    kw = {'ssl': ssl_ctx, 'ssl_shutdown_timeout': 5}
+    if client:
+        kw['server_hostname'] = 'localhost'
+    return kw
+
+
 def main(ctx):
-    lib.log('chaos: %d pairs, ~%.0fs, %d at a time, seed %d' % (PAIRS, SECONDS, CONC, SEED))
+    lib.log('chaos: %d pairs, ~%.0fs, %d at a time, seed %d%s' % (PAIRS, SECONDS, CONC, SEED,
+                                                                  ', TLS on both legs' if TLS else ''))
     max_conns = 2 * CONC + 16
     results = {}
     plans = {}
     upstream_done = {}
     state = {}
+    tls_args = tls_setup(ctx, state)
 
     async def upstream_handler(reader, writer):
         try:
@@ -392,7 +451,8 @@ def main(ctx):
                               'upstream_recv': []}
         upstream_done[pid] = asyncio.Event()
         try:
-            reader, writer = await asyncio.open_connection('127.0.0.1', state['port'])
+            reader, writer = await asyncio.open_connection('127.0.0.1', state['port'],
+                                                           **tls_kw(state['cssl'], True))
         except OSError as e:
             res['errors'].append('connect: %s' % e)
             return
@@ -417,10 +477,11 @@ def main(ctx):
             res['errors'].append('upstream side still running 30 s after the client side ended')
 
     async def chaos():
-        server = await asyncio.start_server(upstream_handler, '127.0.0.1', 0)
+        server = await asyncio.start_server(upstream_handler, '127.0.0.1', 0, **tls_kw(state['sssl'], False))
         up_port = server.sockets[0].getsockname()[1]
-        px = ctx.proxy('--upstream', 'ws://127.0.0.1:%d' % up_port, '--max-conns', str(max_conns),
-                       '--close-timeout', str(CLOSE_TIMEOUT_MS), *PROXY_ARGS)
+        args = ['--upstream', '%s://127.0.0.1:%d' % (state['scheme'], up_port), '--max-conns', str(max_conns),
+                '--close-timeout', str(CLOSE_TIMEOUT_MS)] + tls_args + PROXY_ARGS
+        px = tlslib.tls_proxy(ctx, *args) if TLS else ctx.proxy(*args)
         state['px'] = px
         state['port'] = px.port
         mm = re.search(r'event=start .* buffer=(\d+)', px.stderr_text())
@@ -511,12 +572,13 @@ def main(ctx):
     for f in failures[:20]:
         lib.log('  ' + f)
     check(not failures, '%d problems, first: %s' % (len(failures), failures[0] if failures else ''))
+    tls_ends_back(state, 'after the chaos')
 
     # the slab is all free again: max_conns pairs at once, one more gets 503
     async def fill():
         conns = []
         for i in range(max_conns):
-            r, w = await asyncio.open_connection('127.0.0.1', px.port)
+            r, w = await asyncio.open_connection('127.0.0.1', px.port, **tls_kw(state['cssl'], True))
             w.write(lib.upgrade_request('/fill/%d' % i))
             conns.append((r, w))
         heads = await asyncio.gather(*[asyncio.wait_for(r.readuntil(b'\r\n\r\n'), 10) for r, _ in conns])
@@ -538,13 +600,14 @@ def main(ctx):
 
     # the chaos upstream is closed; the proxy's route still points at its port,
     # so a new listener takes that port for the fill
-    up_port = int(re.search(r'routes=/=ws://127\.0\.0\.1:(\d+)', px.stderr_text()).group(1))
+    up_port = int(re.search(r'routes=/=wss?://127\.0\.0\.1:(\d+)', px.stderr_text()).group(1))
 
     async def slab_check_on(port):
-        srv = await asyncio.start_server(fill_handler, '127.0.0.1', port, reuse_address=True)
+        srv = await asyncio.start_server(fill_handler, '127.0.0.1', port, reuse_address=True,
+                                         **tls_kw(state['sssl'], False))
         conns, heads = await fill()
         bad = [h[:20] for h in heads if not h.startswith(b'HTTP/1.1 101')]
-        r, w = await asyncio.open_connection('127.0.0.1', px.port)
+        r, w = await asyncio.open_connection('127.0.0.1', px.port, **tls_kw(state['cssl'], True))
         w.write(lib.upgrade_request('/fill/extra'))
         extra = await asyncio.wait_for(r.readuntil(b'\r\n\r\n'), 10)
         w.close()
@@ -564,6 +627,7 @@ def main(ctx):
     check(extra.startswith(b'HTTP/1.1 503'), 'pair %d of --max-conns %d got %r, want 503'
           % (max_conns + 1, max_conns, extra[:20]))
     lib.log('chaos: slab check passed (%d pairs at once, then 503)' % max_conns)
+    tls_ends_back(state, 'after the slab check')
 
 
 lib.run(main)

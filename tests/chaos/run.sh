@@ -2,7 +2,7 @@
 # tests/chaos/run.sh - the chaos run (see chaos.py) against $WSPROXY
 # (default ./wsproxy).  CHAOS_SECONDS (120), CHAOS_PAIRS (500),
 # CHAOS_CONCURRENCY (40), CHAOS_SEED (random, printed), CHAOS_PROXY_ARGS
-# (more wsproxy flags).  Exit 0 / 1.
+# (more wsproxy flags), CHAOS_TLS=1 (TLS on both legs).  Exit 0 / 1.
 here=$(cd "$(dirname "$0")" && pwd)
 : "${WSPROXY:=$here/../../wsproxy}"
 d=$(cd "$(dirname "$WSPROXY")" 2>/dev/null && pwd)

@@ -1,6 +1,7 @@
 #!/bin/sh
 # tests/fuzz/long.sh - what `make fuzz-long` runs: every libFuzzer target
-# (ASan+UBSan builds in build/; fuzz_san only in a TLS build) for
+# (ASan+UBSan builds in build/; fuzz_san and fuzz_tls only in a TLS
+# build) for
 # FUZZ_LONG_SECONDS (default 600),
 # FUZZ_JOBS at a time (default 2), each on its seed corpus plus what
 # earlier long runs found (build/fuzz-long/corpus-TARGET, kept).
@@ -13,8 +14,9 @@ SECS=${FUZZ_LONG_SECONDS:-600}
 JOBS=${FUZZ_JOBS:-2}
 OUT=build/fuzz-long
 targets=${*:-fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target fuzz_origin fuzz_dns fuzz_num}
-# tls.c's SAN walker is built only with TLS
+# tls.c's SAN walker and engine ends are built only with TLS
 [ $# -eq 0 ] && [ -x build/fuzz_san ] && targets="$targets fuzz_san"
+[ $# -eq 0 ] && [ -x build/fuzz_tls ] && targets="$targets fuzz_tls"
 [ $# -eq 0 ] && targets="$targets fuzz_uri"
 mkdir -p "$OUT"
 
