@@ -357,11 +357,11 @@ build/fuzz_san: tests/fuzz/fuzz_san.c tests/fuzz/fuzz_check.h tls_x509.c $(HDRS)
 # against a BearSSL client: tls.c is #included by the harness.
 FUZZERS += fuzz_tls
 build/fuzz_tls: tests/fuzz/fuzz_tls.c tests/fuzz/fuzz_check.h tls.c tls_load.c \
-    tls_x509.c pool.c log.c $(HDRS)
+    tls_x509.c x25519.c pool.c log.c $(HDRS)
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -DWSPROXY_TLS -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_tls.c \
-	    tls_load.c tls_x509.c pool.c log.c -lbearssl
+	    tls_load.c tls_x509.c x25519.c pool.c log.c -lbearssl
 endif
 # The whole pair state machine: proxy.c is #included by the harness (its
 # main renamed), so it is not compiled again here.  Built like ./wsproxy
