@@ -25,10 +25,10 @@ SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
     balance.c health.c cmdline.c target.c ws.c proxyproto.c ppconn.c dns.c \
     dnsmsg.c \
-    tls.c tls_load.c tls_x509.c $(EV_SRC)
+    tls.c tls_load.c tls_x509.c p256.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
-    admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h
+    admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h p256.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when the
 # compiler itself finds <bearssl.h> (Debian's libbearssl-dev for the
@@ -249,13 +249,17 @@ build/wsproxy-asan: $(SRCS) $(HDRS) Makefile $(TLS_STAMP)
 
 # A unit test and its ASan+UBSan twin:
 #   $(call unit,NAME,SOURCES LINKED,OTHER PREREQUISITES)
+# UNIT_LIBS, set for one test's targets, are libraries it links.
+UNIT_LIBS =
 define unit
 build/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3)
 	@mkdir -p build
-	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g -o $$@ tests/unit/test_$(1).c $(2)
+	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g -o $$@ tests/unit/test_$(1).c $(2) \
+	    $$(UNIT_LIBS)
 build/test_$(1)-asan: tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3)
 	@mkdir -p build
-	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2)
+	$$(CC) $$(WARN) $$(CPPFLAGS) -O1 -g $$(SAN) -o $$@ tests/unit/test_$(1).c $(2) \
+	    $$(UNIT_LIBS)
 ifneq ($(ARCH),)
 # With ARCH: static against that musl, for make check-cross (qemu-user).
 $(STATIC_DIR)/test_$(1): tests/unit/test_$(1).c tests/unit/guard.h tests/unit/check.h $(2) $(3) $(MUSL_DEP)
@@ -267,10 +271,15 @@ endef
 HS_SRCS = handshake.c target.c ws.c
 UNITS = ws target handshake iplimit balance cmdline proxyproto routes dns \
     fmt mem num pool kqshim
+# p256.c against BearSSL's own P-256: only when TLS is compiled in.
+ifeq ($(TLS_ON),1)
+UNITS += p256
+endif
 print-units:
 	@echo $(UNITS)
-# The kqueue shim is a Linux host's test of ev_kqueue.c: not cross-built.
-CROSS_UNITS = $(filter-out kqshim,$(UNITS))
+# The kqueue shim is a Linux host's test of ev_kqueue.c: not cross-built;
+# nor p256, which links the host's BearSSL.
+CROSS_UNITS = $(filter-out kqshim p256,$(UNITS))
 print-cross-units:
 	@echo $(CROSS_UNITS)
 # make units-cross ARCH=...: every unit test for that machine.
@@ -294,6 +303,18 @@ $(eval $(call unit,pool,pool.c,pool.h))
 # the shim's).
 $(eval $(call unit,kqshim,tests/kqshim/kqshim.c ev_kqueue.c,tests/kqshim/sys/event.h ev.h))
 build/test_kqshim build/test_kqshim-asan: CPPFLAGS += -Itests/kqshim
+$(eval $(call unit,p256,p256.c,p256.h))
+build/test_p256 build/test_p256-asan: CPPFLAGS += -DWSPROXY_TLS
+build/test_p256 build/test_p256-asan: UNIT_LIBS = -lbearssl
+
+# make bench-p256: microseconds per mulgen and mul, p256.c against
+# br_ec_p256_m31 (not a test).
+build/bench_p256: bench/p256.c p256.c p256.h Makefile
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -DWSPROXY_TLS -O2 -o $@ bench/p256.c p256.c \
+	    -lbearssl
+bench-p256: build/bench_p256
+	build/bench_p256
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto fuzz_dns fuzz_num
@@ -391,4 +412,5 @@ clean:
 	    wsproxy-static-s390x build
 
 .PHONY: all static size install uninstall check check-build check-cross \
-    print-units print-cross-units units-cross fuzz fuzz-long valgrind bench lint clean
+    print-units print-cross-units units-cross fuzz fuzz-long valgrind bench \
+    bench-p256 lint clean
