@@ -77,93 +77,135 @@ eq_mask(uint64_t a, uint64_t b)
 	return ~nz_mask(a ^ b);
 }
 
+/* t + a * b + c into t, the carry out into c. */
+#define MAC(t, a, b, c) do {						\
+	u128 z_ = (u128)(a) * (b) + (t) + (c);				\
+	(t) = (uint64_t)z_;						\
+	(c) = (uint64_t)(z_ >> 64);					\
+} while (0)
+
+/* r = m ? a : b for the four limbs, m all ones or zero. */
+#define SEL4(r, m, a0, a1, a2, a3, b) do {				\
+	(r)[0] = ((a0) & (m)) | ((b)[0] & ~(m));			\
+	(r)[1] = ((a1) & (m)) | ((b)[1] & ~(m));			\
+	(r)[2] = ((a2) & (m)) | ((b)[2] & ~(m));			\
+	(r)[3] = ((a3) & (m)) | ((b)[3] & ~(m));			\
+} while (0)
+
+/*
+ * d = s - p over four limbs and a fifth (hi); the result is s when that
+ * borrows (s < p), else d.
+ */
+static void
+fe_reduce(fe r, uint64_t s0, uint64_t s1, uint64_t s2, uint64_t s3,
+    uint64_t hi)
+{
+	uint64_t d[4], br, m;
+	u128 z;
+
+	z = (u128)s0 - P[0];
+	d[0] = (uint64_t)z;
+	br = (uint64_t)(z >> 64) & 1;
+	z = (u128)s1 - P[1] - br;
+	d[1] = (uint64_t)z;
+	br = (uint64_t)(z >> 64) & 1;
+	z = (u128)s2 - P[2] - br;
+	d[2] = (uint64_t)z;
+	br = (uint64_t)(z >> 64) & 1;
+	z = (u128)s3 - P[3] - br;
+	d[3] = (uint64_t)z;
+	br = (uint64_t)(z >> 64) & 1;
+	m = (uint64_t)0 - (br & (hi ^ 1));
+	SEL4(r, m, s0, s1, s2, s3, d);
+}
+
 /* r = a + b mod p. */
 static void
 fe_add(fe r, const fe a, const fe b)
 {
-	uint64_t s[4], d[4], c = 0, br = 0, m;
-	u128 t;
-	int i;
+	uint64_t s0, s1, s2, s3;
+	u128 z;
 
-	for (i = 0; i < 4; i++) {
-		t = (u128)a[i] + b[i] + c;
-		s[i] = (uint64_t)t;
-		c = (uint64_t)(t >> 64);
-	}
-	for (i = 0; i < 4; i++) {
-		t = (u128)s[i] - P[i] - br;
-		d[i] = (uint64_t)t;
-		br = (uint64_t)(t >> 64) & 1;
-	}
-	/* Keep the sum when it is below p: no carry out, a borrow. */
-	m = (uint64_t)0 - (br & (c ^ 1));
-	for (i = 0; i < 4; i++)
-		r[i] = (s[i] & m) | (d[i] & ~m);
+	z = (u128)a[0] + b[0];
+	s0 = (uint64_t)z;
+	z = (u128)a[1] + b[1] + (uint64_t)(z >> 64);
+	s1 = (uint64_t)z;
+	z = (u128)a[2] + b[2] + (uint64_t)(z >> 64);
+	s2 = (uint64_t)z;
+	z = (u128)a[3] + b[3] + (uint64_t)(z >> 64);
+	s3 = (uint64_t)z;
+	fe_reduce(r, s0, s1, s2, s3, (uint64_t)(z >> 64));
 }
 
 /* r = a - b mod p. */
 static void
 fe_sub(fe r, const fe a, const fe b)
 {
-	uint64_t d[4], br = 0, c = 0, m;
-	u128 t;
-	int i;
+	uint64_t d0, d1, d2, d3, m;
+	u128 z;
 
-	for (i = 0; i < 4; i++) {
-		t = (u128)a[i] - b[i] - br;
-		d[i] = (uint64_t)t;
-		br = (uint64_t)(t >> 64) & 1;
-	}
-	m = (uint64_t)0 - br;
-	for (i = 0; i < 4; i++) {
-		t = (u128)d[i] + (P[i] & m) + c;
-		r[i] = (uint64_t)t;
-		c = (uint64_t)(t >> 64);
-	}
+	z = (u128)a[0] - b[0];
+	d0 = (uint64_t)z;
+	z = (u128)a[1] - b[1] - ((uint64_t)(z >> 64) & 1);
+	d1 = (uint64_t)z;
+	z = (u128)a[2] - b[2] - ((uint64_t)(z >> 64) & 1);
+	d2 = (uint64_t)z;
+	z = (u128)a[3] - b[3] - ((uint64_t)(z >> 64) & 1);
+	d3 = (uint64_t)z;
+	/* On a borrow, add p back. */
+	m = (uint64_t)0 - ((uint64_t)(z >> 64) & 1);
+	z = (u128)d0 + (P[0] & m);
+	r[0] = (uint64_t)z;
+	z = (u128)d1 + (P[1] & m) + (uint64_t)(z >> 64);
+	r[1] = (uint64_t)z;
+	z = (u128)d2 + (uint64_t)(z >> 64);
+	r[2] = (uint64_t)z;
+	r[3] = d3 + (P[3] & m) + (uint64_t)(z >> 64);
 }
 
 /*
- * r = a * b / 2^256 mod p (Montgomery, word by word).  -1/p mod 2^64
- * is 1, since p = -1 mod 2^64, so each step's multiplier is t[0].
+ * One word of the Montgomery product: t += a * bi, then t += m * p with
+ * m = t0, and t shifted down a word.  -1/p mod 2^64 is 1 (p = -1 mod
+ * 2^64), hence m = t0; m * p[0] + t0 is m * 2^64 (carry m, word 0), and
+ * p[2] is 0.
  */
+#define MONT_STEP(bi) do {						\
+	c = 0;								\
+	MAC(t0, a[0], bi, c);						\
+	MAC(t1, a[1], bi, c);						\
+	MAC(t2, a[2], bi, c);						\
+	MAC(t3, a[3], bi, c);						\
+	z = (u128)t4 + c;						\
+	t4 = (uint64_t)z;						\
+	t5 = (uint64_t)(z >> 64);					\
+	m = t0;								\
+	c = m;								\
+	MAC(t1, m, P[1], c);						\
+	z = (u128)t2 + c;						\
+	t0 = t1;							\
+	t1 = (uint64_t)z;						\
+	c = (uint64_t)(z >> 64);					\
+	MAC(t3, m, P[3], c);						\
+	t2 = t3;							\
+	z = (u128)t4 + c;						\
+	t3 = (uint64_t)z;						\
+	t4 = t5 + (uint64_t)(z >> 64);					\
+} while (0)
+
+/* r = a * b / 2^256 mod p (Montgomery, word by word); r may be a or b. */
 static void
 fe_mul(fe r, const fe a, const fe b)
 {
-	uint64_t t[6] = { 0, 0, 0, 0, 0, 0 }, d[4], c, m, br = 0, k;
+	uint64_t t0 = 0, t1 = 0, t2 = 0, t3 = 0, t4 = 0, t5, c, m;
+	uint64_t b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3];
 	u128 z;
-	int i, j;
 
-	for (i = 0; i < 4; i++) {
-		c = 0;
-		for (j = 0; j < 4; j++) {
-			z = (u128)a[j] * b[i] + t[j] + c;
-			t[j] = (uint64_t)z;
-			c = (uint64_t)(z >> 64);
-		}
-		z = (u128)t[4] + c;
-		t[4] = (uint64_t)z;
-		t[5] = (uint64_t)(z >> 64);
-		m = t[0];
-		z = (u128)m * P[0] + t[0];
-		c = (uint64_t)(z >> 64);
-		for (j = 1; j < 4; j++) {
-			z = (u128)m * P[j] + t[j] + c;
-			t[j - 1] = (uint64_t)z;
-			c = (uint64_t)(z >> 64);
-		}
-		z = (u128)t[4] + c;
-		t[3] = (uint64_t)z;
-		t[4] = t[5] + (uint64_t)(z >> 64);
-	}
-	/* t < 2p: subtract p unless that borrows. */
-	for (i = 0; i < 4; i++) {
-		z = (u128)t[i] - P[i] - br;
-		d[i] = (uint64_t)z;
-		br = (uint64_t)(z >> 64) & 1;
-	}
-	k = (uint64_t)0 - (br & (t[4] ^ 1));
-	for (i = 0; i < 4; i++)
-		r[i] = (t[i] & k) | (d[i] & ~k);
+	MONT_STEP(b0);
+	MONT_STEP(b1);
+	MONT_STEP(b2);
+	MONT_STEP(b3);
+	/* t < 2p. */
+	fe_reduce(r, t0, t1, t2, t3, t4);
 }
 
 static void
