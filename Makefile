@@ -25,11 +25,11 @@ SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
     balance.c health.c cmdline.c target.c ws.c proxyproto.c ppconn.c dns.c \
     dnsmsg.c \
-    tls.c tls_load.c tls_x509.c x25519.c $(EV_SRC)
+    tls.c tls_load.c tls_x509.c x25519.c p256.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
     admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h \
-    x25519.h
+    x25519.h p256.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when the
 # compiler itself finds <bearssl.h> (Debian's libbearssl-dev for the
@@ -269,14 +269,16 @@ endef
 HS_SRCS = handshake.c target.c ws.c
 UNITS = ws target handshake iplimit balance cmdline proxyproto routes dns \
     fmt mem num pool kqshim
-# X25519 is compared with BearSSL's own: only where BearSSL is.
+# x25519.c and p256.c are compared with BearSSL's own: only where
+# BearSSL is.
 ifeq ($(TLS_ON),1)
-UNITS += x25519
+UNITS += x25519 p256
 endif
 print-units:
 	@echo $(UNITS)
-# The kqueue shim is a Linux host's test of ev_kqueue.c: not cross-built.
-CROSS_UNITS = $(filter-out kqshim,$(UNITS))
+# The kqueue shim is a Linux host's test of ev_kqueue.c: not cross-built;
+# nor p256, which links the host's BearSSL.
+CROSS_UNITS = $(filter-out kqshim p256,$(UNITS))
 print-cross-units:
 	@echo $(CROSS_UNITS)
 # make units-cross ARCH=...: every unit test for that machine.
@@ -302,7 +304,7 @@ $(eval $(call unit,kqshim,tests/kqshim/kqshim.c ev_kqueue.c,tests/kqshim/sys/eve
 build/test_kqshim build/test_kqshim-asan: CPPFLAGS += -Itests/kqshim
 # x25519.c as the TLS build has it, against Debian's BearSSL; cross-built
 # against the musl BearSSL of make static ARCH=... TLS=1.
-$(eval $(call unit,x25519,x25519.c,x25519.h))
+$(eval $(call unit,x25519,x25519.c p256.c,x25519.h p256.h))
 build/test_x25519 build/test_x25519-asan: CPPFLAGS += -DWSPROXY_TLS
 build/test_x25519 build/test_x25519-asan: UNIT_LIBS = -lbearssl
 ifneq ($(ARCH),)
@@ -310,6 +312,19 @@ $(STATIC_DIR)/test_x25519: CPPFLAGS += -DWSPROXY_TLS -isystem $(BEARSSL_DIR)/inc
 $(STATIC_DIR)/test_x25519: UNIT_LIBS = $(BEARSSL_MUSL)
 $(STATIC_DIR)/test_x25519: $(BEARSSL_MUSL)
 endif
+
+$(eval $(call unit,p256,p256.c,p256.h))
+build/test_p256 build/test_p256-asan: CPPFLAGS += -DWSPROXY_TLS
+build/test_p256 build/test_p256-asan: UNIT_LIBS = -lbearssl
+
+# make bench-p256: microseconds per mulgen and mul, p256.c against
+# br_ec_p256_m31 (not a test).
+build/bench_p256: bench/p256.c p256.c p256.h Makefile
+	@mkdir -p build
+	$(CC) $(WARN) $(CPPFLAGS) -DWSPROXY_TLS -O2 -o $@ bench/p256.c p256.c \
+	    -lbearssl
+bench-p256: build/bench_p256
+	build/bench_p256
 
 FUZZERS = fuzz_http_request fuzz_http_response fuzz_frame fuzz_pair fuzz_target \
     fuzz_origin fuzz_proxyproto fuzz_dns fuzz_num
@@ -357,11 +372,11 @@ build/fuzz_san: tests/fuzz/fuzz_san.c tests/fuzz/fuzz_check.h tls_x509.c $(HDRS)
 # against a BearSSL client: tls.c is #included by the harness.
 FUZZERS += fuzz_tls
 build/fuzz_tls: tests/fuzz/fuzz_tls.c tests/fuzz/fuzz_check.h tls.c tls_load.c \
-    tls_x509.c x25519.c pool.c log.c $(HDRS)
+    tls_x509.c x25519.c p256.c pool.c log.c $(HDRS)
 	@mkdir -p build
 	$(FUZZCC) $(CPPFLAGS) -DWSPROXY_TLS -g -O1 \
 	    -fsanitize=fuzzer,address,undefined -o $@ tests/fuzz/fuzz_tls.c \
-	    tls_load.c tls_x509.c x25519.c pool.c log.c -lbearssl
+	    tls_load.c tls_x509.c x25519.c p256.c pool.c log.c -lbearssl
 endif
 # The whole pair state machine: proxy.c is #included by the harness (its
 # main renamed), so it is not compiled again here.  Built like ./wsproxy
@@ -421,10 +436,10 @@ endif
 
 # Microseconds per X25519 multiplication, x25519.c against BearSSL's m31
 # (bench/x25519.c; not a test), built like ./wsproxy.
-build/bench_x25519: bench/x25519.c x25519.c x25519.h Makefile
+build/bench_x25519: bench/x25519.c x25519.c x25519.h p256.c p256.h Makefile
 	@mkdir -p build
 	$(CC) $(WARN) $(CPPFLAGS) -DWSPROXY_TLS $(CFLAGS) -o $@ bench/x25519.c \
-	    x25519.c $(LDFLAGS) -lbearssl
+	    x25519.c p256.c $(LDFLAGS) -lbearssl
 
 # Static analysis: cppcheck's variableScope is off because KNF declares
 # variables at the top of a function; clang-tidy's choices are in .clang-tidy.
@@ -439,4 +454,5 @@ clean:
 	    wsproxy-static-s390x build
 
 .PHONY: all static size install uninstall check check-build check-cross \
-    print-units print-cross-units units-cross fuzz fuzz-long valgrind bench lint clean
+    print-units print-cross-units units-cross fuzz fuzz-long valgrind bench \
+    bench-p256 lint clean

@@ -411,11 +411,9 @@ suites_init(void)
 	const char *no = getenv("WSPROXY_TEST_NO_AESNI");
 	size_t i, j;
 
-	aes_fast = 0;
-#if defined(__x86_64__) || defined(__i386__)
+	/* Both are NULL on other CPUs and where the CPU lacks them. */
 	aes_fast = br_aes_x86ni_ctr_get_vtable() != NULL &&
 	    br_ghash_pclmul_get() != 0;
-#endif
 	if (no != NULL && strcmp(no, "1") == 0)
 		aes_fast = 0;
 	for (i = 0; i < SUITES_EC; i++) {

@@ -26,6 +26,7 @@
 #include <bearssl.h>
 
 #include "x25519.h"
+#include "p256.h"
 
 #ifdef __SIZEOF_INT128__
 
@@ -342,7 +343,7 @@ c25519_mul(unsigned char *G, size_t Glen, const unsigned char *x,
 static const br_ec_impl *
 other(int curve)
 {
-	return curve == BR_EC_secp256r1 ? &br_ec_p256_m31 : &br_ec_prime_i31;
+	return curve == BR_EC_secp256r1 ? tls_ec_p256() : &br_ec_prime_i31;
 }
 
 static const unsigned char *
