@@ -314,30 +314,17 @@ pt_infinity(struct pt *r)
 	memcpy(r->y, ONE, sizeof r->y);
 }
 
-/* r = p + q (algorithm 4); r may be p or q. */
+/*
+ * The second half of algorithms 4 and 5, the same in both once t2 holds
+ * Z1*Z2 (Z1 for an affine q): from t0 = X1X2, t1 = Y1Y2, t3, t4 and y3
+ * as the first half left them to r.
+ */
 static void
-pt_add(struct pt *r, const struct pt *p, const struct pt *q)
+add_finish(struct pt *r, fe t0, fe t1, fe t2, const fe t3, const fe t4,
+    fe y3)
 {
-	fe t0, t1, t2, t3, t4, x3, y3, z3;
+	fe x3, z3;
 
-	fe_mul(t0, p->x, q->x);
-	fe_mul(t1, p->y, q->y);
-	fe_mul(t2, p->z, q->z);
-	fe_add(t3, p->x, p->y);
-	fe_add(t4, q->x, q->y);
-	fe_mul(t3, t3, t4);
-	fe_add(t4, t0, t1);
-	fe_sub(t3, t3, t4);
-	fe_add(t4, p->y, p->z);
-	fe_add(x3, q->y, q->z);
-	fe_mul(t4, t4, x3);
-	fe_add(x3, t1, t2);
-	fe_sub(t4, t4, x3);
-	fe_add(x3, p->x, p->z);
-	fe_add(y3, q->x, q->z);
-	fe_mul(x3, x3, y3);
-	fe_add(y3, t0, t2);
-	fe_sub(y3, x3, y3);
 	fe_mul(z3, B, t2);
 	fe_sub(x3, y3, z3);
 	fe_add(z3, x3, x3);
@@ -364,15 +351,42 @@ pt_add(struct pt *r, const struct pt *p, const struct pt *q)
 	fe_mul(t1, t3, t0);
 	fe_add(z3, z3, t1);
 	memcpy(r->x, x3, sizeof x3);
-	memcpy(r->y, y3, sizeof y3);
+	memcpy(r->y, y3, sizeof r->y);
 	memcpy(r->z, z3, sizeof z3);
+}
+
+/* r = p + q (algorithm 4); r may be p or q. */
+static void
+pt_add(struct pt *r, const struct pt *p, const struct pt *q)
+{
+	fe t0, t1, t2, t3, t4, x3, y3;
+
+	fe_mul(t0, p->x, q->x);
+	fe_mul(t1, p->y, q->y);
+	fe_mul(t2, p->z, q->z);
+	fe_add(t3, p->x, p->y);
+	fe_add(t4, q->x, q->y);
+	fe_mul(t3, t3, t4);
+	fe_add(t4, t0, t1);
+	fe_sub(t3, t3, t4);
+	fe_add(t4, p->y, p->z);
+	fe_add(x3, q->y, q->z);
+	fe_mul(t4, t4, x3);
+	fe_add(x3, t1, t2);
+	fe_sub(t4, t4, x3);
+	fe_add(x3, p->x, p->z);
+	fe_add(y3, q->x, q->z);
+	fe_mul(x3, x3, y3);
+	fe_add(y3, t0, t2);
+	fe_sub(y3, x3, y3);
+	add_finish(r, t0, t1, t2, t3, t4, y3);
 }
 
 /* r = p + q, q affine and not the point at infinity (algorithm 5). */
 static void
 pt_add_affine(struct pt *r, const struct pt *p, const struct apt *q)
 {
-	fe t0, t1, t2, t3, t4, x3, y3, z3;
+	fe t0, t1, t2, t3, t4, y3;
 
 	fe_mul(t0, p->x, q->x);
 	fe_mul(t1, p->y, q->y);
@@ -385,34 +399,8 @@ pt_add_affine(struct pt *r, const struct pt *p, const struct apt *q)
 	fe_add(t4, t4, p->y);
 	fe_mul(y3, q->x, p->z);
 	fe_add(y3, y3, p->x);
-	fe_mul(z3, B, p->z);
-	fe_sub(x3, y3, z3);
-	fe_add(z3, x3, x3);
-	fe_add(x3, x3, z3);
-	fe_sub(z3, t1, x3);
-	fe_add(x3, t1, x3);
-	fe_mul(y3, B, y3);
-	fe_add(t1, p->z, p->z);
-	fe_add(t2, t1, p->z);
-	fe_sub(y3, y3, t2);
-	fe_sub(y3, y3, t0);
-	fe_add(t1, y3, y3);
-	fe_add(y3, t1, y3);
-	fe_add(t1, t0, t0);
-	fe_add(t0, t1, t0);
-	fe_sub(t0, t0, t2);
-	fe_mul(t1, t4, y3);
-	fe_mul(t2, t0, y3);
-	fe_mul(y3, x3, z3);
-	fe_add(y3, y3, t2);
-	fe_mul(x3, t3, x3);
-	fe_sub(x3, x3, t1);
-	fe_mul(z3, t4, z3);
-	fe_mul(t1, t3, t0);
-	fe_add(z3, z3, t1);
-	memcpy(r->x, x3, sizeof x3);
-	memcpy(r->y, y3, sizeof y3);
-	memcpy(r->z, z3, sizeof z3);
+	memcpy(t2, p->z, sizeof t2);
+	add_finish(r, t0, t1, t2, t3, t4, y3);
 }
 
 /* r = 2p (algorithm 6); r may be p. */
