@@ -22,23 +22,6 @@
 
 static uint64_t rng;
 
-static uint64_t
-next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static void
-fill(unsigned char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b[i] = (unsigned char)(next() >> 24);
-}
 
 static const br_ec_impl *ours;
 static const br_ec_impl *m31 = &br_ec_p256_m31;
@@ -184,16 +167,16 @@ test_mulgen(void)
 	memset(k, 0xff, 32);
 	same_mulgen(k, 32, "all ones");
 	memset(k, 0, sizeof k);
-	fill(k + 1, 32);
+	check_fill(&rng, k + 1, 32);
 	same_mulgen(k, 33, "33 bytes, leading zero");
-	fill(k, 40);
+	check_fill(&rng, k, 40);
 	same_mulgen(k, 40, "40 random bytes");
-	fill(k, 31);
+	check_fill(&rng, k, 31);
 	same_mulgen(k, 31, "31 bytes");
-	fill(k, 7);
+	check_fill(&rng, k, 7);
 	same_mulgen(k, 7, "7 bytes");
 	for (i = 0; i < 3000; i++) {
-		fill(k, 32);
+		check_fill(&rng, k, 32);
 		same_mulgen(k, 32, "random");
 	}
 	/* The generator's multiple through mul must agree with mulgen. */
@@ -202,7 +185,7 @@ test_mulgen(void)
 		const unsigned char *g;
 		size_t glen;
 
-		fill(k, 32);
+		check_fill(&rng, k, 32);
 		g = ours->generator(BR_EC_secp256r1, &glen);
 		memcpy(a, g, 65);
 		CHECK(ours->mul(a, 65, k, 32, BR_EC_secp256r1) == 1, "mul G");
@@ -217,7 +200,7 @@ test_mul(void)
 	unsigned char g[80], k[48], e[32];
 	int i, d;
 
-	fill(e, 32);
+	check_fill(&rng, e, 32);
 	m31->mulgen(g, e, 32, BR_EC_secp256r1);
 	memset(k, 0, sizeof k);
 	same_mul(g, 65, k, 32, "by 0", 1);
@@ -237,12 +220,12 @@ test_mul(void)
 	}
 	memset(k, 0xff, 32);
 	same_mul(g, 65, k, 32, "by all ones", 1);
-	fill(k, 40);
+	check_fill(&rng, k, 40);
 	same_mul(g, 65, k, 40, "by 40 bytes", 1);
 	for (i = 0; i < 2000; i++) {
-		fill(e, 32);
+		check_fill(&rng, e, 32);
 		m31->mulgen(g, e, 32, BR_EC_secp256r1);
-		fill(k, 32);
+		check_fill(&rng, k, 32);
 		same_mul(g, 65, k, 32, "random", 1);
 	}
 }
@@ -264,9 +247,9 @@ test_invalid(void)
 	unsigned char g[80], v[80], k[32], e[32];
 	int i;
 
-	fill(e, 32);
+	check_fill(&rng, e, 32);
 	m31->mulgen(g, e, 32, BR_EC_secp256r1);
-	fill(k, 32);
+	check_fill(&rng, k, 32);
 	same_mul(g, 65, k, 32, "valid", 1);
 	same_mul(g, 64, k, 32, "64 bytes", 0);
 	same_mul(g, 66, k, 32, "66 bytes", 0);
@@ -378,13 +361,13 @@ test_ecdsa(void)
 	n = m31->order(BR_EC_secp256r1, &nlen);
 	for (i = 0; i < 100; i++) {
 		do {
-			fill(xb, 32);
+			check_fill(&rng, xb, 32);
 		} while (memcmp(xb, n, 32) >= 0);
 		sk.curve = BR_EC_secp256r1;
 		sk.x = xb;
 		sk.xlen = 32;
 		br_ec_compute_pub(m31, &pk, kbuf, &sk);
-		fill(h, 32);
+		check_fill(&rng, h, 32);
 		la = br_ecdsa_i31_sign_asn1(m31, &br_sha256_vtable, h, &sk, sa);
 		lb = br_ecdsa_i31_sign_asn1(ours, &br_sha256_vtable, h, &sk, sb);
 		CHECK(la > 0 && la == lb && memcmp(sa, sb, la) == 0,

@@ -124,23 +124,6 @@ test_rfc_dh(void)
 
 static uint64_t rng;
 
-static uint64_t
-next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static void
-fill(unsigned char *b, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		b[i] = (unsigned char)(next() >> 24);
-}
 
 /* A point for round i: random, or one of the edges of the encoding. */
 static void
@@ -153,23 +136,23 @@ point(unsigned char u[32], int i)
 		"ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
 	};
 
-	fill(u, 32);
+	check_fill(&rng, u, 32);
 	switch (i % 16) {
 	case 0:		/* p to 2^255 - 1, with or without bit 255 */
 		memset(u + 1, 0xff, 31);
-		u[31] = (unsigned char)(0x7f | (next() & 0x80));
-		u[0] = (unsigned char)(0xed + next() % 19);
+		u[31] = (unsigned char)(0x7f | (check_next(&rng) & 0x80));
+		u[0] = (unsigned char)(0xed + check_next(&rng) % 19);
 		break;
 	case 1:		/* every bit set */
 		memset(u, 0xff, 32);
 		break;
 	case 2:		/* 0, 1 or 2^255 + 1 */
 		memset(u, 0, 32);
-		u[0] = (unsigned char)(next() & 1);
-		u[31] = (unsigned char)(next() & 0x80);
+		u[0] = (unsigned char)(check_next(&rng) & 1);
+		u[31] = (unsigned char)(check_next(&rng) & 0x80);
 		break;
 	case 3:
-		unhex(u, small[next() % 3]);
+		unhex(u, small[check_next(&rng) % 3]);
 		break;
 	case 4:		/* bit 255 set */
 		u[31] |= 0x80;
@@ -189,8 +172,8 @@ test_against_bearssl(int rounds)
 
 	for (i = 0; i < rounds; i++) {
 		point(u, i);
-		klen = (size_t)(i % 4 == 0 ? next() % 33 : 32);
-		fill(k, klen);
+		klen = (size_t)(i % 4 == 0 ? check_next(&rng) % 33 : 32);
+		check_fill(&rng, k, klen);
 		memcpy(a, u, 32);
 		memcpy(b, u, 32);
 		if (ec->mul(a, 32, k, klen, BR_EC_curve25519) !=
@@ -215,7 +198,7 @@ test_against_bearssl(int rounds)
 	CHECK(badgen == 0, "mulgen: %d of %d differ from m31", badgen,
 	    (rounds + 1) / 2);
 
-	fill(k, 33);
+	check_fill(&rng, k, 33);
 	point(u, 5);
 	CHECK(ec->mul(u, 31, k, 32, BR_EC_curve25519) == 0, "31-byte point");
 	CHECK(ec->mul(u, 33, k, 32, BR_EC_curve25519) == 0, "33-byte point");
@@ -249,7 +232,7 @@ test_interface(void)
 		off = ec->xoff(c, &len);
 		off2 = br_ec_all_m31.xoff(c, &len2);
 		CHECK(off == off2 && len == len2, "curve %d: xoff", c);
-		fill(k, 32);
+		check_fill(&rng, k, 32);
 		k[0] = 0x3f;	/* below every order, big-endian */
 		len = ec->mulgen(a, k, 32, c);
 		len2 = br_ec_all_m31.mulgen(b, k, 32, c);
