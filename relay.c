@@ -210,7 +210,11 @@ void
 relay_drain(struct pair *p, unsigned code, int now)
 {
 	drain_close(p, &p->client, code, now);
-	drain_close(p, &p->upstream, code, now);
+	/* The upstream hears the client's own close answer, after all the
+	 * client sent before it; a close of ours only at the deadline
+	 * (wsproxy(1) SIGNALS). */
+	if (now)
+		drain_close(p, &p->upstream, code, now);
 	if (p->state == PAIR_OPEN)
 		pair_set_state(p, PAIR_CLOSING);
 	relay_run(p);
