@@ -24,12 +24,12 @@ EV_SRC = $(if $(filter Linux,$(shell uname -s)),ev_epoll.c,ev_kqueue.c)
 SRCS = proxy.c upgrade.c relay.c flow.c ping.c pool.c sock.c config.c routes.c \
     listen.c log.c pairlog.c metrics.c admin.c iplimit.c life.c handshake.c \
     balance.c health.c cmdline.c target.c ws.c proxyproto.c ppconn.c dns.c \
-    dnsmsg.c \
+    dnsmsg.c workers.c \
     tls.c tls_load.c tls_x509.c x25519.c p256.c $(EV_SRC)
 HDRS = proxy.h ws.h target.h config.h handshake.h io.h ev.h pair.h log.h \
     sock.h pool.h tls_int.h listen.h life.h metrics.h pairlog.h \
     admin.h iplimit.h balance.h health.h proxyproto.h cmdline.h dns.h \
-    x25519.h p256.h
+    x25519.h p256.h workers.h
 
 # TLS (BearSSL).  TLS=auto (the default) compiles it in when the
 # compiler itself finds <bearssl.h> (Debian's libbearssl-dev for the
@@ -184,12 +184,12 @@ endif
 musl_has = $(shell $(MUSL_PROBE) $(1) -x c -c -o /dev/null /dev/null \
     2>/dev/null && echo $(1))
 STATIC_SRCS = $(SRCS) fmt.c mem.c ids.c num.c
-STATIC_CFLAGS = -Os -fomit-frame-pointer -fno-pie -flto=auto -flto-partition=one \
+STATIC_CFLAGS = -Os -fomit-frame-pointer -fno-jump-tables -fno-pie -flto=auto -flto-partition=one \
     -ffunction-sections -fdata-sections \
     -fno-asynchronous-unwind-tables -fno-unwind-tables \
     $(call musl_has,-malign-data=abi) $(call musl_has,-mgeneral-regs-only) \
     $(call musl_has,-mcmodel=tiny) -DWSPROXY_FMT_LIBC -DWSPROXY_MEM_LIBC \
-    -DWSPROXY_IDS_LIBC -DWSPROXY_NUM_LIBC
+    -DWSPROXY_IDS_LIBC -DWSPROXY_NUM_LIBC -DWSPROXY_NO_WORKERS
 STATIC_LDFLAGS = -static -no-pie -Wl,--gc-sections -Wl,-z,noseparate-code \
     -Wl,-z,norelro -Wl,-z,common-page-size=16 -Wl,--build-id=none
 

@@ -32,6 +32,7 @@
 #include "metrics.h"
 #include "pair.h"
 #include "sock.h"
+#include "workers.h"
 #include "ws.h"
 
 #define ADMIN_CONNS 8		/* connections served at once */
@@ -177,20 +178,22 @@ answer(struct admin_conn *c, unsigned status, const char *type,
 }
 
 /*
- * The process's address space in bytes: the sum of /proc/self/maps'
- * ranges, 0 when it cannot be read.  Those lines come from the kernel
+ * A process's address space in bytes (pid 0: this one's): the sum of
+ * /proc/PID/maps' ranges, 0 when it cannot be read.  Those lines come from the kernel
  * (or from qemu-user, which writes the emulated program's own), not
  * from a peer.  Read per scrape, with one fd for the moment.
  */
 static uint64_t
-address_space(void)
+address_space(pid_t pid)
 {
 	char buf[1024];
 	uint64_t lo = 0, hi = 0, sum = 0;
 	ssize_t n, i;
 	int fd, field = 0;
 
-	if ((fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)) < 0)
+	snprintf(buf, sizeof(buf), "/proc/%ld/maps", (long)pid);
+	if ((fd = open(pid == 0 ? "/proc/self/maps" : buf, O_RDONLY |
+	    O_CLOEXEC)) < 0)
 		return 0;
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		for (i = 0; i < n; i++) {
@@ -215,6 +218,24 @@ address_space(void)
 	return sum;
 }
 
+/* Accepting clients: this process, or a supervisor with a worker up. */
+static int
+ready(void)
+{
+	return px_run == RUN_ACCEPTING &&
+	    (!workers_supervising() || workers_ready());
+}
+
+/* The Prometheus text, with a supervisor's per-worker series. */
+static size_t
+metrics_text(const struct met_gauges *g, char *out, size_t cap)
+{
+	size_t len = metrics_render(g, out, cap);
+
+	return len > 0 && workers_supervising() ?
+	    workers_render(out, len, cap) : len;
+}
+
 /* /metrics into small_body, or else into a body mapped for this answer
  * only, so that an admin port holds little address space between
  * scrapes (wsproxy(1) SMALL SYSTEMS): its length, or 0 when ADMIN_BODIES
@@ -229,18 +250,28 @@ render(struct admin_conn *c)
 	if (nbodies == ADMIN_BODIES)
 		return 0;
 	memset(&g, 0, sizeof(g));
-	g.address_space = address_space();
-	g.buffer_bytes = buffers_bytes();
-	g.tls_bytes = tls_pool_bytes();
-	g.pairs_max = px_cfg.max_conns;
-	g.buffers_in_use = buffers_in_use();
-	g.buffers_max = 2 * (uint64_t)px_slab_size();
-	g.tls_in_use = tls_in_use();
+	g.address_space = address_space(0);
+	if (workers_supervising()) {	/* wsproxy(1) WORKERS: the sums */
+		unsigned i;
+
+		workers_gauges(&g);
+		for (i = 0; i < px_cfg.workers; i++)
+			if (workers_pid(i) > 0)
+				g.address_space += address_space(
+				    workers_pid(i));
+	} else {
+		g.buffer_bytes = buffers_bytes();
+		g.tls_bytes = tls_pool_bytes();
+		g.pairs_max = px_cfg.max_conns;
+		g.buffers_in_use = buffers_in_use();
+		g.buffers_max = 2 * (uint64_t)px_slab_size();
+		g.tls_in_use = tls_in_use();
+	}
 	g.start_ms = start_ms;
-	g.ready = px_run == RUN_ACCEPTING;
+	g.ready = ready();
 	g.tls = tls_built_in();
-	if (!small_used &&
-	    (len = metrics_render(&g, small_body, sizeof(small_body))) > 0) {
+	if (!small_used && (len = metrics_text(&g, small_body,
+	    sizeof(small_body))) > 0) {
 		small_used = 1;
 		body = small_body;
 	} else {
@@ -248,7 +279,7 @@ render(struct admin_conn *c)
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 		if (body == MAP_FAILED)
 			return 0;
-		len = metrics_render(&g, body, ADMIN_BODY);
+		len = metrics_text(&g, body, ADMIN_BODY);
 		if (len == 0) {
 			munmap(body, ADMIN_BODY);
 			return 0;
@@ -292,9 +323,9 @@ serve(struct admin_conn *c)
 	else if (path_is(&h, "/healthz"))
 		answer(c, 200, text, "ok\n", 0, head_only);
 	else if (path_is(&h, "/readyz"))
-		answer(c, px_run == RUN_ACCEPTING ? 200 : 503, text,
-		    px_run == RUN_ACCEPTING ? "ready\n" : px_run ==
-		    RUN_STARTING ? "starting\n" : "draining\n", 0, head_only);
+		answer(c, ready() ? 200 : 503, text,
+		    ready() ? "ready\n" : px_run ==
+		    RUN_DRAINING ? "draining\n" : "starting\n", 0, head_only);
 	else if (path_is(&h, "/metrics")) {
 		if ((len = render(c)) == 0)
 			answer(c, 503, text, "busy\n", 0, head_only);
@@ -488,6 +519,27 @@ int
 admin_open(void)
 {
 	return nopen;
+}
+
+void
+admin_forget(void)
+{
+	int i;
+
+	for (i = 0; i < ADMIN_CONNS; i++)
+		if (conns[i].fd >= 0) {
+			if (conns[i].body != NULL &&
+			    conns[i].body != small_body)
+				munmap(conns[i].body, ADMIN_BODY);
+			conns[i].body = NULL;
+			close(conns[i].fd);
+			conns[i].fd = -1;
+		}
+	nbodies = small_used = 0;
+	if (px_cfg.admin.fd >= 0)
+		close(px_cfg.admin.fd);
+	px_cfg.admin.fd = -1;
+	nopen = 0;
 }
 
 void

@@ -36,4 +36,8 @@ void admin_close(void);
 /* Admin connections still open (each ends within its timeout). */
 int admin_open(void);
 
+/* In a worker after fork(): close the supervisor's admin listener and
+ * connections (theirs, not the worker's to answer). */
+void admin_forget(void);
+
 #endif /* WSPROXY_ADMIN_H */

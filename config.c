@@ -34,6 +34,7 @@
 #include "log.h"
 #include "sock.h"
 #include "target.h"
+#include "workers.h"
 
 /* Zero-initialised (in .bss, not in the binary); defaults are set at the
  * top of px_configure(). */
@@ -65,6 +66,7 @@ static const char usage_text[] =
 "      --close-timeout MS\tclose handshake to finish (default 5000)\n"
 "      --max-conns N\tconnection-pair slab size (default from\n"
 "\tRLIMIT_NOFILE)\n"
+"      --workers N|auto\tprocesses, auto: one per CPU (default 1)\n"
 "      --max-conns-per-ip N\tconnections from one address, handshakes\n"
 "\tincluded (default: no limit)\n"
 "      --trust-proxy CIDR\tpeers whose PROXY header and X-Forwarded-For\n"
@@ -433,7 +435,8 @@ enum {
 	OPT_RESOLV_CONF,
 	OPT_HOSTS_FILE,
 	OPT_DNS_MIN_TTL,
-	OPT_DNS_MAX_TTL
+	OPT_DNS_MAX_TTL,
+	OPT_WORKERS
 };
 
 static const struct option long_options[] = {
@@ -479,6 +482,7 @@ static const struct option long_options[] = {
 	{ "hosts-file", required_argument, NULL, OPT_HOSTS_FILE },
 	{ "dns-min-ttl", required_argument, NULL, OPT_DNS_MIN_TTL },
 	{ "dns-max-ttl", required_argument, NULL, OPT_DNS_MAX_TTL },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
@@ -714,6 +718,7 @@ check_print(void)
 	print_ms("ping_interval", px_cfg.ping_interval);
 	print_ms("ping_timeout", px_cfg.ping_timeout);
 	print_opt("admin", px_cfg.admin.text);
+	printf("workers=%u\n", px_cfg.workers);
 	printf("max_conns_per_ip=%u\n", px_cfg.max_conns_per_ip);
 	for (i = 0; i < px_cfg.ntrust; i++) {
 		char a[INET6_ADDRSTRLEN];
@@ -783,6 +788,7 @@ px_configure(int argc, char **argv)
 	px_cfg.tcp_keepalive = 60;
 	px_cfg.drain_timeout = 10000;
 	px_cfg.log_sample = 1;
+	px_cfg.workers = 1;
 	px_cfg.dns_min_ttl = 5;
 	px_cfg.dns_max_ttl = 300;
 	px_cfg.admin.fd = -1;
@@ -897,6 +903,17 @@ px_configure(int argc, char **argv)
 		case OPT_DNS_MIN_TTL:
 			px_cfg.dns_min_ttl = (unsigned)cfg_number("--dns-min-ttl",
 			    scan.arg, 1, 86400);
+			break;
+		case OPT_WORKERS:
+#ifdef WSPROXY_NO_WORKERS
+			if (strcmp(scan.arg, "1") != 0)
+				usage_error("--workers: this build has one"
+				    " process (wsproxy(1) WORKERS)");
+#else
+			px_cfg.workers = strcmp(scan.arg, "auto") == 0 ?
+			    workers_auto() : (unsigned)cfg_number("--workers",
+			    scan.arg, 1, PX_MAX_WORKERS);
+#endif
 			break;
 		case OPT_DNS_MAX_TTL:
 			px_cfg.dns_max_ttl = (unsigned)cfg_number("--dns-max-ttl",

@@ -25,6 +25,7 @@
 #define PX_MAX_POOL 16		/* members of one route's pool */
 #define PX_MAX_CONDS 4		/* [HEADER=VALUE] conditions of a route */
 #define PX_MAX_LISTENERS 16
+#define PX_MAX_WORKERS 64	/* --workers */
 #define PX_MAX_EXTRA_HEADERS 32
 #define PX_MAX_PROTOCOLS 32
 #define PX_MAX_ADDRS 8		/* addresses kept per upstream */
@@ -157,6 +158,7 @@ struct px_config {
 	int		 norigin;	/* 0: any Origin, or none */
 	uint32_t	 max_conns;
 	uint32_t	 max_conns_per_ip;	/* 0: no limit */
+	unsigned	 workers;	/* --workers: 1, no supervisor */
 	struct pp_cidr	 trust[PX_MAX_TRUST];	/* --trust-proxy */
 	int		 ntrust;
 	uint64_t	 max_message;	/* 0: no limit */

@@ -36,6 +36,15 @@ int ev_add(int fd, uint64_t data);
 /* Watch a listening socket for reading, edge-triggered. */
 int ev_add_listener(int fd, uint64_t data);
 
+/* Watch a listening socket that other processes watch too (--workers):
+ * one connection wakes one of them (EPOLLEXCLUSIVE where there is
+ * one, else like ev_add_listener()). */
+int ev_add_shared_listener(int fd, uint64_t data);
+
+/* In a child after fork(): let go of the parent's poller and signal
+ * source, for ev_init() to open its own. */
+void ev_forget(void);
+
 /* Stop watching fd (before closing it while others share it, or to hand
  * a listener over); 0, or -1 with errno. */
 int ev_del(int fd);

@@ -59,6 +59,30 @@ ev_add_listener(int fd, uint64_t data)
 }
 
 int
+ev_add_shared_listener(int fd, uint64_t data)
+{
+#ifdef EPOLLEXCLUSIVE
+	if (ev_ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET | EPOLLEXCLUSIVE,
+	    data) == 0)
+		return 0;
+	if (errno != EINVAL)	/* EINVAL: a kernel before 4.5 */
+		return -1;
+#endif
+	return ev_add_listener(fd, data);
+}
+
+void
+ev_forget(void)
+{
+	if (epfd >= 0)
+		close(epfd);
+	if (sigfd >= 0)
+		close(sigfd);
+	epfd = sigfd = -1;
+	sigemptyset(&sigmask);
+}
+
+int
 ev_del(int fd)
 {
 	return ev_ctl(EPOLL_CTL_DEL, fd, 0, 0);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdint.h>
+#include <unistd.h>
 
 #include "ev.h"
 
@@ -59,6 +60,25 @@ int
 ev_add_listener(int fd, uint64_t data)
 {
 	return ev_register(fd, data, 0);
+}
+
+/* kqueue has no exclusive wake-up: every worker hears of a connection
+ * and the ones that find none in accept() go back to waiting. */
+int
+ev_add_shared_listener(int fd, uint64_t data)
+{
+	return ev_add_listener(fd, data);
+}
+
+void
+ev_forget(void)
+{
+	/* A kqueue is not inherited: the fd is closed in the child already
+	 * (kqshim's epoll one is inherited, and closed here). */
+	if (kq >= 0)
+		(void)close(kq);
+	kq = -1;
+	sig_head = sig_tail = 0;
 }
 
 int

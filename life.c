@@ -47,12 +47,15 @@
 #include "listen.h"
 #include "log.h"
 #include "pair.h"
+#include "workers.h"
 
 #define cfg px_cfg
 
 #define DRAIN_STEP_MS 10	/* how often a spread drain takes more pairs */
 #define DRAIN_GRACE_MS 1000	/* after the deadline: closes at a frame
 				 * boundary get this long to go out */
+#define SUPERVISOR_SLACK_MS 2000	/* --workers: a worker's drain
+					 * may end this late */
 #define RESTART_WAIT_MS 60000	/* a new process must be ready by then */
 #define RESTART_MAX_ARGS 256
 
@@ -168,7 +171,8 @@ life_start(uint64_t signal_data)
 		 * still names the binary, as wsproxy never changes its
 		 * working directory. */
 		snprintf(exe_path, sizeof(exe_path), "%s", cfg.argv[0]);
-	drop_privileges();
+	if (!workers_worker())	/* a worker's supervisor did */
+		drop_privileges();
 	/* A restart: tell the process before that this one is ready. */
 	if ((ready = getenv("WSPROXY_READY_FD")) != NULL) {
 		int fd = (int)strtol(ready, NULL, 10);
@@ -235,6 +239,10 @@ drain_start(unsigned code)
 	drain.deadline = now + cfg.drain_timeout;
 	drain.cursor = 0;
 	listeners_close();
+	/* wsproxy(1) WORKERS: each worker drains its own pairs. */
+	if (workers_supervising())
+		(void)workers_signal(code == WS_CLOSE_SERVICE_RESTART ?
+		    SIGUSR2 : SIGTERM);
 	/* A restart's new process answers the probes now; a plain drain
 	 * keeps answering them (/readyz says 503). */
 	if (code == WS_CLOSE_SERVICE_RESTART)
@@ -243,7 +251,9 @@ drain_start(unsigned code)
 	px_timer_close_at_least(cfg.drain_timeout);
 	for (i = 0; i < px_slab_size(); i++)
 		open += px_slot(i)->state == PAIR_OPEN;
-	drain.open = open;
+	drain.open = open;		/* a supervisor's are its workers' */
+	if (workers_supervising())
+		open = workers_open();
 	drain.sent = 0;
 	px_log(PX_LOG_INFO, "event=drain code=%u open=%u timeout_ms=%llu"
 	    " spread_ms=%llu", code, open,
@@ -340,6 +350,16 @@ life_tick(void)
 		drain_cut();
 	if (drain.cut && now >= drain.deadline + DRAIN_GRACE_MS)
 		drain_end();
+	if (workers_supervising()) {
+		/* The workers end by their own deadlines; one that has not
+		 * by SUPERVISOR_SLACK_MS after them is killed. */
+		if (drain.cut && now >= drain.deadline + DRAIN_GRACE_MS +
+		    SUPERVISOR_SLACK_MS && workers_signal(SIGKILL) > 0)
+			px_log(PX_LOG_ERROR, "event=worker_killed error=\"still"
+			    " running after the drain's deadline\"");
+		if (workers_alive() > 0)
+			return;
+	}
 	if (px_count.pairs[PAIR_FREE] == px_slab_size()) {
 		/* A probe accepted in the last turns gets its answer
 		 * before the process ends, not a reset: no new ones are
@@ -367,8 +387,11 @@ life_next_ms(void)
 		    (int)(restart.deadline - now) : 0;
 	if (!drain.cut)
 		at = drain.deadline;
-	else
+	else if (now < drain.deadline + DRAIN_GRACE_MS ||
+	    !workers_supervising())
 		at = drain.deadline + DRAIN_GRACE_MS;
+	else
+		at = drain.deadline + DRAIN_GRACE_MS + SUPERVISOR_SLACK_MS;
 	if (drain.sent < drain.open && !drain.cut && now + DRAIN_STEP_MS < at)
 		at = now + DRAIN_STEP_MS;
 	return at > now ? (int)(at - now) : 0;
@@ -555,7 +578,7 @@ children_reap(void)
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (pid != restart.pid)
+		if (workers_exited(pid, status) || pid != restart.pid)
 			continue;
 		px_log(PX_LOG_ERROR, "event=restart_failed pid=%ld error=\"the"
 		    " new process %s %d\"", (long)pid, WIFEXITED(status) ?
@@ -582,11 +605,22 @@ reload(void)
 		    " stay\"", err);
 		failed = 1;
 	}
-	if (dns_reload() < 0)	/* names looked up again, in the background */
+	/* Names looked up again, in the background, by whoever resolves
+	 * them: a supervisor's workers do. */
+	if (!workers_supervising() && dns_reload() < 0)
 		failed = 1;
 	px_log(failed ? PX_LOG_WARN : PX_LOG_INFO, "event=reload ok=%s",
 	    failed ? "no" : "yes");
 	notify("READY=1");
+}
+
+void
+life_forget(void)
+{
+	if (restart.fd >= 0)
+		close(restart.fd);
+	restart.fd = -1;
+	restart.pid = 0;
 }
 
 void
@@ -602,6 +636,7 @@ life_signals(void)
 				px_log(PX_LOG_WARN, "event=stop signal=%s"
 				    " msg=\"second signal: exit now\"",
 				    sig == SIGTERM ? "TERM" : "INT");
+				(void)workers_signal(SIGTERM);
 				exit(0);
 			}
 			px_log(PX_LOG_INFO, "event=signal signal=%s",
@@ -609,14 +644,24 @@ life_signals(void)
 			drain_start(WS_CLOSE_GOING_AWAY);
 			break;
 		case SIGHUP:
+			/* A supervisor's keys are the ones its next
+			 * workers start with: it reloads too. */
+			(void)workers_signal(SIGHUP);
 			reload();
 			break;
 		case SIGUSR1:
+			(void)workers_signal(SIGUSR1);
 			if (log_reopen() == 0)
 				px_log(PX_LOG_INFO, "event=log_reopened");
 			break;
 		case SIGUSR2:
-			restart_start();
+			/* A worker hears it from a supervisor whose restart
+			 * is ready (drain_start()). */
+			if (workers_worker()) {
+				if (px_run == RUN_ACCEPTING)
+					drain_start(WS_CLOSE_SERVICE_RESTART);
+			} else
+				restart_start();
 			break;
 		case SIGCHLD:
 			children_reap();

@@ -21,6 +21,9 @@
  */
 void life_start(uint64_t signal_data);
 
+/* In a worker after fork(): let go of a restart's readiness pipe. */
+void life_forget(void);
+
 /* The signal source is readable: act on every signal that arrived. */
 void life_signals(void);
 

@@ -226,6 +226,8 @@ json_line(const char *kv, size_t n, char *out, size_t cap)
 	return o;
 }
 
+int px_log_worker = -1;
+
 void
 px_log(enum px_log_level level, const char *fmt, ...)
 {
@@ -245,6 +247,11 @@ px_log(enum px_log_level level, const char *fmt, ...)
 	}
 	n += snprintf(line + n, sizeof(line) - (size_t)n, "level=%s ",
 	    names[level]);
+#ifndef WSPROXY_NO_WORKERS
+	if (px_log_worker >= 0)
+		n += snprintf(line + n, sizeof(line) - (size_t)n, "worker=%d ",
+		    px_log_worker);
+#endif
 	va_start(ap, fmt);
 	/* va_start is right above; the analyzer loses it (false positive). */
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);	/* NOLINT(clang-analyzer-valist.Uninitialized) */

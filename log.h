@@ -24,6 +24,9 @@ int log_reopen(void);
  */
 const char *log_value(char *out, size_t cap, const char *s, size_t len);
 
+/* A worker's index (--workers), put on each of its lines; -1: none. */
+extern int px_log_worker;
+
 /* One key=value line on stderr (or --log-file) if level is enabled
  * (-q / -v). */
 void px_log(enum px_log_level level, const char *fmt, ...)

@@ -27,9 +27,12 @@ static unsigned nall = 1;
 int
 metrics_init(unsigned n)
 {
-	void *m = mmap(NULL, n * sizeof(struct px_counters),
-	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *m;
 
+	if (all != NULL)
+		return 0;
+	m = mmap(NULL, n * sizeof(struct px_counters),
+	    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	all = m;
@@ -44,6 +47,26 @@ metrics_use(unsigned i)
 {
 	if (all != NULL && i < nall)
 		px_stats = &all[i];
+}
+
+const struct px_counters *
+metrics_entry(unsigned i)
+{
+	return all != NULL && i < nall ? &all[i] : px_stats;
+}
+
+void
+metrics_reset_gauges(unsigned i)
+{
+	struct px_counters *e;
+
+	if (all == NULL || i >= nall)
+		return;
+	e = &all[i];
+	memset(e->pairs, 0, sizeof(e->pairs));
+	memset(e->member_open, 0, sizeof(e->member_open));
+	e->w_buffers_in_use = e->w_buffers_max = e->w_buffer_bytes = 0;
+	e->w_tls_in_use = e->w_tls_bytes = 0;
 }
 
 /* wsproxy_handshakes_total's status buckets: what wsproxy answers, and

@@ -71,6 +71,12 @@ struct px_counters {
 	/* pool members, by index in px_cfg.upstream */
 	uint64_t	 member_failures[MET_UPSTREAMS][MET_REASONS];
 	uint64_t	 member_open[MET_UPSTREAMS];	/* gauge */
+	/* a worker's gauges, for the supervisor's /metrics (workers.c) */
+	uint64_t	 w_buffers_in_use;
+	uint64_t	 w_buffers_max;
+	uint64_t	 w_buffer_bytes;
+	uint64_t	 w_tls_in_use;
+	uint64_t	 w_tls_bytes;
 };
 
 /*
@@ -82,11 +88,17 @@ extern struct px_counters *px_stats;
 #define px_count (*px_stats)
 
 /* Start-up: the shared mapping, n entries (1 per worker process);
- * px_stats is entry 0.  0, or -1. */
+ * px_stats is entry 0.  0, or -1; nothing once it is mapped. */
 int metrics_init(unsigned n);
 
 /* Use entry i from now on (a worker process after its fork). */
 void metrics_use(unsigned i);
+
+/* Entry i of the mapping (px_stats if there is none). */
+const struct px_counters *metrics_entry(unsigned i);
+
+/* Entry i's gauges to 0 (its worker ended; the totals stay). */
+void metrics_reset_gauges(unsigned i);
 
 struct pair;
 

@@ -39,6 +39,7 @@
 #include "iplimit.h"
 #include "pairlog.h"
 #include "sock.h"
+#include "workers.h"
 
 
 /* ------------------------------------------------------------------ */
@@ -87,6 +88,8 @@ static uint32_t runq_len;
 size_t px_turn_left = PX_TURN_BYTES;
 static uint64_t now_ms;
 static int accept_paused;
+#define STEP_LOOK_MS 1000	/* a worker out of accepting looks again */
+static int stepped_back;		/* out of accepting (step_back()) */
 static int accept_logged;		/* one log line per pause */
 static uint64_t accept_retry_at;
 static uint64_t trim_at;		/* next look for quiet pool chunks */
@@ -180,6 +183,11 @@ timer_next_ms(void)
 	uint64_t d = dns_next();
 	int k;
 
+	if (workers_supervising()) {	/* no pairs, probes or lookups */
+		first = h = d = UINT64_MAX;
+		if ((k = workers_next_ms(now_ms)) >= 0)
+			first = now_ms + (uint64_t)k;
+	}
 	if (a < first)
 		first = a;
 	if (h < first)
@@ -191,6 +199,8 @@ timer_next_ms(void)
 			first = slab[timer_head[k]].deadline;
 	if (accept_paused && accept_retry_at < first)
 		first = accept_retry_at;
+	if (stepped_back && now_ms + STEP_LOOK_MS < first)
+		first = now_ms + STEP_LOOK_MS;
 	if ((k = life_next_ms()) >= 0 && now_ms + (uint64_t)k < first)
 		first = now_ms + (uint64_t)k;
 	if (first == UINT64_MAX)
@@ -554,6 +564,70 @@ timers_run(void)
 /* Accepting clients                                                   */
 /* ------------------------------------------------------------------ */
 
+/* Watch listener i, shared with the other workers if there are any. */
+static int
+listener_watch(int i)
+{
+	uint64_t data = DATA_LISTENER | (uint64_t)i;
+
+	return workers_worker() ? ev_add_shared_listener(cfg.listen[i].fd,
+	    data) : ev_add_listener(cfg.listen[i].fd, data);
+}
+
+/*
+ * --workers: a worker left with less than a reserve of free slots stops
+ * watching the listeners while another has clearly more, so that the
+ * kernel wakes that one for new clients; it watches them again once it
+ * has room, or once the others have less than it (looked at every turn,
+ * and every STEP_LOOK_MS while it is out).  When all are low, each takes
+ * what it is given and answers 503 when full, as one process does
+ * (wsproxy(1) WORKERS).
+ */
+
+static uint32_t
+room_reserve(void)
+{
+	uint32_t r = slab_size / 8;
+
+	return r < PX_SLAB_SPARE ? PX_SLAB_SPARE : r;
+}
+
+static void
+step_back(void)
+{
+	int i;
+
+	if (stepped_back || !workers_worker() || px_run != RUN_ACCEPTING ||
+	    slab_nfree >= room_reserve() ||
+	    !workers_others_free(2 * (uint64_t)room_reserve()))
+		return;
+	for (i = 0; i < cfg.nlisten; i++)
+		if (cfg.listen[i].fd >= 0)
+			(void)ev_del(cfg.listen[i].fd);
+	stepped_back = 1;
+	px_log(PX_LOG_DEBUG, "event=accept_step_back free=%u", slab_nfree);
+}
+
+static void
+step_in(void)
+{
+	int i;
+
+	if (px_run != RUN_ACCEPTING) {
+		stepped_back = 0;	/* the listeners are closed */
+		return;
+	}
+	if (slab_nfree < 2 * room_reserve() &&
+	    workers_others_free((uint64_t)slab_nfree))
+		return;
+	stepped_back = 0;
+	for (i = 0; i < cfg.nlisten; i++)
+		if (cfg.listen[i].fd >= 0 && listener_watch(i) < 0)
+			px_log(PX_LOG_ERROR, "event=accept_failed"
+			    " error=\"poller: %s\"", strerror(errno));
+	px_log(PX_LOG_DEBUG, "event=accept_step_in free=%u", slab_nfree);
+}
+
 /* The slab is full, or the client's address has --max-conns-per-ip:
  * answer 503 without a slot, straight away. */
 static void
@@ -605,6 +679,7 @@ accept_run(int li)
 				px_count.accept_paused++;
 				accept_retry_at = now_ms + PX_ACCEPT_RETRY_MS;
 			}
+			step_back();	/* the queue is empty: leave the next */
 			return;
 		}
 		fds_open++;
@@ -810,6 +885,12 @@ loop_once(int max_wait_ms)
 	now_ms = clock_ms();
 	for (i = 0; i < n; i++)
 		dispatch(&ev[i]);
+	if (workers_supervising()) {
+		admin_tick();
+		workers_tick(now_ms);
+		life_tick();
+		return;
+	}
 	runq_run();
 	timers_run();
 	ping_run();
@@ -826,6 +907,11 @@ loop_once(int max_wait_ms)
 		tls_pool_trim(now_ms);
 		trim_at = now_ms + 1000;
 	}
+	if (workers_worker()) {
+		workers_publish();
+		if (stepped_back)
+			step_in();
+	}
 	life_tick();
 }
 
@@ -839,6 +925,10 @@ slab_init(void)
 	uint32_t i, n = cfg.max_conns + PX_SLAB_SPARE;
 	int k;
 
+	for (k = 0; k < TIMER_KINDS; k++)
+		timer_head[k] = timer_tail[k] = NIL;
+	if (workers_supervising())	/* its workers hold the pairs */
+		return;
 	slab_size = n;
 	slab = calloc(n, sizeof(*slab));
 	slab_free = calloc(n, sizeof(*slab_free));
@@ -857,8 +947,6 @@ slab_init(void)
 	}
 	slab_nfree = n;
 	px_count.pairs[PAIR_FREE] = n;
-	for (k = 0; k < TIMER_KINDS; k++)
-		timer_head[k] = timer_tail[k] = NIL;
 }
 
 /*
@@ -895,8 +983,7 @@ px_start(void)
 		fd_limit = (uint64_t)lim.rlim_cur;
 	routes[0] = listens[0] = '\0';
 	for (i = 0; i < cfg.nlisten; i++) {
-		if (ev_add_listener(cfg.listen[i].fd, DATA_LISTENER |
-		    (uint64_t)i) < 0) {
+		if (!workers_supervising() && listener_watch(i) < 0) {
 			fprintf(stderr, "wsproxy: poller: %s\n", strerror(errno));
 			exit(71);
 		}
@@ -914,17 +1001,20 @@ px_start(void)
 			    j ? "" : cfg.route[i].label, j ? "" : "=",
 			    cfg.route[i].upstream[j].uri);
 	}
-	px_log(PX_LOG_INFO, "event=start version=%s tls=%s listen=%s routes=%s"
-	    " max_conns=%u buffer=%zu", WSPROXY_VERSION,
-	    tls_built_in() ? "yes" : "no", listens, routes, cfg.max_conns,
-	    cfg.buf_size);
+	if (!workers_worker())
+		px_log(PX_LOG_INFO, "event=start version=%s tls=%s listen=%s"
+		    " routes=%s max_conns=%u buffer=%zu", WSPROXY_VERSION,
+		    tls_built_in() ? "yes" : "no", listens, routes,
+		    cfg.max_conns, cfg.buf_size);
 	if (admin_init(DATA_LISTENER | ADMIN_TAG_LISTENER,
 	    DATA_LISTENER | ADMIN_TAG_CONN) < 0) {
 		fprintf(stderr, "wsproxy: --admin: %s\n", strerror(errno));
 		exit(71);
 	}
-	health_init(DATA_LISTENER | HEALTH_TAG, now_ms);
-	dns_start(DATA_LISTENER | DNS_TAG);
+	if (!workers_supervising()) {
+		health_init(DATA_LISTENER | HEALTH_TAG, now_ms);
+		dns_start(DATA_LISTENER | DNS_TAG);
+	}
 	px_run = RUN_ACCEPTING;
 	life_start(DATA_LISTENER | LIFE_TAG_SIGNAL);
 }
@@ -934,8 +1024,39 @@ main(int argc, char **argv)
 {
 	signal(SIGPIPE, SIG_IGN);
 	px_configure(argc, argv);
+#ifndef WSPROXY_NO_WORKERS
+	if (cfg.workers > 1 && workers_init() < 0) {
+		fprintf(stderr, "wsproxy: --workers: %s\n", strerror(errno));
+		exit(71);
+	}
+#endif
 	px_start();
+	if (workers_supervising())
+		workers_start();
 	while (px_run != RUN_STOPPED)
 		loop_once(-1);
 	return 0;
+}
+
+/*
+ * A worker, just forked by its supervisor (workers.c): the supervisor's
+ * poller, signal source, admin sockets and restart pipe are let go, then
+ * the same start-up and loop as a single process, with the listeners
+ * shared (wsproxy(1) WORKERS).
+ */
+_Noreturn void
+px_worker(unsigned index)
+{
+	ev_forget();
+	admin_forget();
+	life_forget();
+	listen_handed_over();	/* unix socket files: the supervisor's */
+	metrics_use(index + 1);
+	px_log_worker = (int)index;
+	(void)unsetenv("NOTIFY_SOCKET");	/* systemd hears the supervisor */
+	px_run = RUN_STARTING;
+	px_start();
+	while (px_run != RUN_STOPPED)
+		loop_once(-1);
+	exit(0);
 }
