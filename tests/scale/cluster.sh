@@ -36,11 +36,13 @@ SW=wssc$tag-sw
 ALL="$SW"
 work=$(mktemp -d /tmp/wsproxy-scale.XXXXXX)
 
+# shellcheck disable=SC2317  # run by the EXIT trap
 cleanup() {
 	trap - EXIT INT TERM HUP
 	for ns in $ALL; do
 		# Only the processes in our own namespaces.
 		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086  # one pid a word
 		[ -n "$pids" ] && kill -9 $pids 2>/dev/null
 	done
 	for ns in $ALL; do
