@@ -3,6 +3,7 @@
 #   make static     ./wsproxy-static, fully static with musl-gcc (TLS=1: with
 #                   BearSSL built from Debian's source by scripts/build-bearssl.sh)
 #   make check      unit + integration suites (plain, ASan+UBSan, valgrind), short fuzz and chaos runs
+#   make check-scale  two wsproxy behind HAProxy (PROXY v2) in network namespaces, a rolling restart (root)
 #   make fuzz       libFuzzer targets in build/
 #   make fuzz-long  each fuzzer 10 minutes with ASan+UBSan, stats at the end
 #   make valgrind   the integration suite under valgrind memcheck
@@ -411,6 +412,14 @@ check-cross:
 	sh tests/deps.sh
 	sh tests/cross.sh $(CROSS_ARCHS)
 
+# wsproxy scaled out in network namespaces (tests/scale/cluster.sh;
+# wsproxy(1) SCALING OUT): HAProxy in TCP mode with PROXY v2 in front of
+# two wsproxy hosts, a rolling restart under load.  Needs root (skips
+# without it); about 20 seconds.
+check-scale: wsproxy
+	sh tests/deps.sh
+	sh tests/scale/cluster.sh
+
 check-build: wsproxy build/wsproxy-notls build/wsproxy-asan \
     build/wsproxy-kqueue $(UNITS:%=build/test_%) $(UNITS:%=build/test_%-asan) \
     build/wsproxy-static-plain fuzz
@@ -453,6 +462,6 @@ clean:
 	rm -rf wsproxy wsproxy-static wsproxy-static-aarch64 wsproxy-static-armhf \
 	    wsproxy-static-s390x build
 
-.PHONY: all static size install uninstall check check-build check-cross \
+.PHONY: all static size install uninstall check check-build check-cross check-scale \
     print-units print-cross-units units-cross fuzz fuzz-long valgrind bench \
     bench-p256 lint clean
