@@ -14,9 +14,7 @@
 # skipped (exit 0, one SKIP line).  It stops by itself within
 # CLUSTER_LIMIT seconds (170), and the namespaces and every process in
 # them are removed on any exit; on a failure the logs are kept and their
-# ends printed.  CLUSTER_STRICT=1 also fails on messages sent after their
-# wsproxy's drain began that were not relayed (which wsproxy(1) SIGNALS
-# allows today).
+# ends printed.  wsproxy B runs with --workers 2.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 WSPROXY=${WSPROXY:-$PWD/wsproxy}
