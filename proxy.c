@@ -575,37 +575,45 @@ listener_watch(int i)
 }
 
 /*
- * --workers: a worker left with less than a reserve of free slots stops
- * watching the listeners while another has clearly more, so that the
- * kernel wakes that one for new clients; it watches them again once it
- * has room, or once the others have less than it (looked at every turn,
- * and every STEP_LOOK_MS while it is out).  When all are low, each takes
- * what it is given and answers 503 when full, as one process does
- * (wsproxy(1) WORKERS).
+ * --workers: a worker whose room (free slots beyond the spare ones, the
+ * pairs it may still take) is below an eighth of --max-conns stops
+ * watching the listeners while another worker has at least twice that,
+ * so the kernel wakes that one for new clients; it watches them again
+ * once it has that much room itself, or once the others have less than
+ * it (looked at every turn, and every STEP_LOOK_MS while it is out).
+ * When all are low, each takes what it is given and answers 503 when
+ * full, as one process does (wsproxy(1) WORKERS).  Connections already
+ * queued when a worker steps back arrived while it was busy, so the
+ * kernel woke another worker for them too.
  */
+static int64_t
+room(void)
+{
+	return (int64_t)slab_nfree - PX_SLAB_SPARE;
+}
 
 static uint32_t
 room_reserve(void)
 {
-	uint32_t r = slab_size / 8;
-
-	return r < PX_SLAB_SPARE ? PX_SLAB_SPARE : r;
+	return cfg.max_conns / 8 > 0 ? cfg.max_conns / 8 : 1;
 }
 
-static void
+static int
 step_back(void)
 {
 	int i;
 
 	if (stepped_back || !workers_worker() || px_run != RUN_ACCEPTING ||
-	    slab_nfree >= room_reserve() ||
-	    !workers_others_free(2 * (uint64_t)room_reserve()))
-		return;
+	    room() >= room_reserve() || !workers_others_free(PX_SLAB_SPARE +
+	    2 * (uint64_t)room_reserve() - 1))
+		return 0;
 	for (i = 0; i < cfg.nlisten; i++)
 		if (cfg.listen[i].fd >= 0)
 			(void)ev_del(cfg.listen[i].fd);
 	stepped_back = 1;
-	px_log(PX_LOG_DEBUG, "event=accept_step_back free=%u", slab_nfree);
+	px_log(PX_LOG_DEBUG, "event=accept_step_back room=%lld",
+	    (long long)room());
+	return 1;
 }
 
 static void
@@ -617,7 +625,7 @@ step_in(void)
 		stepped_back = 0;	/* the listeners are closed */
 		return;
 	}
-	if (slab_nfree < 2 * room_reserve() &&
+	if (room() < 2 * (int64_t)room_reserve() &&
 	    workers_others_free((uint64_t)slab_nfree))
 		return;
 	stepped_back = 0;
@@ -625,7 +633,8 @@ step_in(void)
 		if (cfg.listen[i].fd >= 0 && listener_watch(i) < 0)
 			px_log(PX_LOG_ERROR, "event=accept_failed"
 			    " error=\"poller: %s\"", strerror(errno));
-	px_log(PX_LOG_DEBUG, "event=accept_step_in free=%u", slab_nfree);
+	px_log(PX_LOG_DEBUG, "event=accept_step_in room=%lld",
+	    (long long)room());
 }
 
 /* The slab is full, or the client's address has --max-conns-per-ip:
@@ -648,7 +657,7 @@ accept_run(int li)
 	struct pair *p;
 	int fd;
 
-	while (!accept_paused && l->fd >= 0) {
+	while (!accept_paused && l->fd >= 0 && !step_back()) {
 		if (fd_limit > 0 && fds_open + 2 > fd_limit) {
 			/* A client now would leave no fd for its upstream:
 			 * leave it in the listen queue until a pair closes. */
@@ -679,7 +688,6 @@ accept_run(int li)
 				px_count.accept_paused++;
 				accept_retry_at = now_ms + PX_ACCEPT_RETRY_MS;
 			}
-			step_back();	/* the queue is empty: leave the next */
 			return;
 		}
 		fds_open++;
