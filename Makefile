@@ -177,7 +177,9 @@ endif
 # .eh_frame nothing reads.  -mcmodel=tiny (aarch64): one ADR where the
 # small model needs ADRP and ADD for each address, 4.6 KiB less; the
 # whole image, bss included, must then be within 1 MiB of the code (the
-# link fails if not).  -fomit-frame-pointer: Debian's aarch64 gcc keeps
+# link fails if not).  WSPROXY_NO_WORKERS leaves --workers out and
+# -fno-jump-tables saves 352 bytes: the two keep the budget (BENCHMARKS.md,
+# "Binary size").  -fomit-frame-pointer: Debian's aarch64 gcc keeps
 # the frame pointer at -Os; 1.6 KiB there, nothing on x86-64.  musl_has drops a flag the target's gcc lacks
 # (-malign-data is x86 only; -mgeneral-regs-only is x86 and aarch64;
 # -mcmodel=tiny aarch64 only): it asks the cross gcc when ARCH is set,
