@@ -193,12 +193,17 @@ def part_reload(px):
               % w)
 
 
-def part_restart(ctx, up):
+def two_workers(ctx, up, n):
+    """A supervisor with 2 workers, its workers' pids, and n clients."""
     px = ctx.proxy('-u', up.uri, '--workers', '2')
     started_workers(px, 2)
-    old_kids = children(px.pid)
+    kids = children(px.pid)
     cl = Clients(ctx, px.port)
-    old = cl.open(10)
+    return px, kids, cl, cl.open(n)
+
+
+def part_restart(ctx, up):
+    px, old_kids, cl, old = two_workers(ctx, up, 10)
     stop = []
     refused = []
 
@@ -259,11 +264,7 @@ def part_restart(ctx, up):
 
 
 def part_term(ctx, up):
-    px = ctx.proxy('-u', up.uri, '--workers', '2')
-    started_workers(px, 2)
-    kids = children(px.pid)
-    cl = Clients(ctx, px.port)
-    conns = cl.open(12)
+    px, kids, cl, conns = two_workers(ctx, up, 12)
     px.p.send_signal(signal.SIGTERM)
     codes = cl.closes(conns)
     check(all(c == 1001 for c in codes), 'closes %r, want 1001' %
@@ -282,11 +283,7 @@ def part_term(ctx, up):
 
 
 def part_orphans(ctx, up):
-    px = ctx.proxy('-u', up.uri, '--workers', '2')
-    started_workers(px, 2)
-    kids = children(px.pid)
-    cl = Clients(ctx, px.port)
-    conns = cl.open(6)
+    px, kids, cl, conns = two_workers(ctx, up, 6)
     px.p.kill()
     px.p.wait()
     codes = cl.closes(conns)
