@@ -305,8 +305,8 @@ class Proxy:
     def valgrind_errors(self):
         """Under tests/valgrind.sh: None when this proxy's memcheck log
         says 0 errors, else an excerpt.  Call after stop()."""
-        if not VALGRIND or not VG_LOGDIR:
-            return None
+        if not VALGRIND or not VG_LOGDIR or getattr(self, 'killed', False):
+            return None         # SIGKILL: memcheck writes no summary
         path = os.path.join(VG_LOGDIR, 'vg.%d.log' % self.pid)
         text = ''
         for _ in range(50):     # valgrind writes its summary as the process dies

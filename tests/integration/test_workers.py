@@ -292,6 +292,7 @@ def part_orphans(ctx, up):
     wait_for(lambda: not any(os.path.exists('/proc/%d' % k) for k in kids),
              'orphaned workers to exit')
     px.baseline = None          # the supervisor was killed on purpose
+    px.killed = True
 
 
 def part_flags():
