@@ -179,9 +179,10 @@ answer(struct admin_conn *c, unsigned status, const char *type,
 
 /*
  * A process's address space in bytes (pid 0: this one's): the sum of
- * /proc/PID/maps' ranges, 0 when it cannot be read.  Those lines come from the kernel
- * (or from qemu-user, which writes the emulated program's own), not
- * from a peer.  Read per scrape, with one fd for the moment.
+ * /proc/PID/maps' ranges, 0 when it cannot be read.  Those lines come
+ * from the kernel (or from qemu-user, which writes the emulated
+ * program's own), not from a peer.  Read per scrape, with one fd for
+ * the moment; a supervisor reads each worker's.
  */
 static uint64_t
 address_space(pid_t pid)
