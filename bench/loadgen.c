@@ -44,6 +44,13 @@
  * memory per pair after traffic); the first sample is also taken S seconds
  * after the last connection is established.
  *
+ * --go-file PATH (pingpong, rate, stream): once every connection is settled,
+ * write --ready-file and wait until PATH exists before sending, so that
+ * several loadgens start their traffic together (bench/multi.sh).
+ * connect_s in the output is the time from start to the last connection
+ * settled.  --source ADDR binds each connection to that local address
+ * (e.g. 127.0.0.N: each loadgen its own ephemeral ports).
+ *
  * Output: one line of key=value pairs on stdout; diagnostics on stderr.
  */
 #define _GNU_SOURCE
@@ -112,6 +119,7 @@ struct conn {
 /* options */
 static int mode = -1;
 static struct sockaddr_in target;
+static struct sockaddr_in source;	/* --source ADDR: bound before connect */
 static char target_str[80] = "127.0.0.1:9000";
 static const char *path = "/";
 static long nconns = 50;
@@ -122,6 +130,8 @@ static long max_pending = 256;
 static int pids[64], npids;
 static int opids[64], nopids;	/* other bench processes (echo): for the noise figure */
 static const char *ready_file;
+static const char *go_file;		/* --go-file: wait for it before the traffic */
+static uint64_t t_connected;		/* when the last connection was settled */
 static int verbose;
 static int use_tls;			/* --tls: wss:// to the target */
 static char tls_desc[160];		/* suite and group, from the first session */
@@ -448,6 +458,16 @@ static void conn_start(struct conn *c)
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (source.sin_family) {	/* --source: the port is picked at connect */
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+		if (bind(c->fd, (struct sockaddr *)&source, sizeof source) < 0) {
+			c->t_conn = c->t_state = now_ns();
+			c->st = ST_CONNECTING;
+			pending++;
+			conn_fail(c, "bind: %s", strerror(errno));
+			return;
+		}
+	}
 	c->t_conn = c->t_state = now_ns();
 	c->st = ST_CONNECTING;
 	pending++;
@@ -889,6 +909,17 @@ static void scan_timeouts(uint64_t now)
 
 static void on_signal(int s) { got_signal = s; }
 
+/* --ready-file: the number of connections established, once all are settled */
+static void write_ready(void)
+{
+	FILE *f;
+
+	if (!ready_file || !(f = fopen(ready_file, "w")))
+		return;
+	fprintf(f, "%ld\n", established);
+	fclose(f);
+}
+
 /* -------------------------------------------------------------- main */
 
 static void usage(void)
@@ -898,7 +929,7 @@ static void usage(void)
 		"  [--path /] [--conns N] [--size BYTES] [--duration S] [--warmup S]\n"
 		"  [--rate MSGS_PER_S] [--window MSGS] [--max-pending N] [--timeout S]\n"
 		"  [--pids PID,PID,...] [--other-pids PID,...] [--ready-file PATH] [-v]\n"
-		"  [--tls] [--settle S]\n");
+		"  [--tls] [--settle S] [--go-file PATH] [--source ADDR]\n");
 	exit(64);
 }
 
@@ -928,6 +959,10 @@ int main(int argc, char **argv)
 			snprintf(target_str, sizeof target_str, "%s", v);
 			if (parse_addr(v, &target, "127.0.0.1") < 0)
 				usage();
+		} else if (!strcmp(a, "--source")) {
+			source.sin_family = AF_INET;
+			if (inet_pton(AF_INET, v, &source.sin_addr) != 1)
+				usage();
 		} else if (!strcmp(a, "--path")) {
 			path = v;
 		} else if (!strcmp(a, "--conns")) {
@@ -950,6 +985,8 @@ int main(int argc, char **argv)
 			settle = atof(v);
 		} else if (!strcmp(a, "--ready-file")) {
 			ready_file = v;
+		} else if (!strcmp(a, "--go-file")) {
+			go_file = v;
 		} else if (!strcmp(a, "--pids") || !strcmp(a, "--other-pids")) {
 			char *s = strdup(v), *tok, *save = NULL;
 			int *arr = a[2] == 'p' ? pids : opids, *cnt = a[2] == 'p' ? &npids : &nopids;
@@ -1079,21 +1116,31 @@ int main(int argc, char **argv)
 				if (mode == M_IDLE) {
 					fprintf(stderr, "loadgen: established %ld of %ld connections, holding\n",
 						established, nconns);
-					if (ready_file) {
-						FILE *f = fopen(ready_file, "w");
-						if (f) {
-							fprintf(f, "%ld\n", established);
-							fclose(f);
-						}
-					}
+					t_connected = now;
+					write_ready();
 					phase = PH_HOLD;
 					/* RSS sample after settling (--settle S, as after the traffic) */
 					t_ws = now + (settle > 0 ? (uint64_t)(settle * SEC) : SEC);
 					t_hold_end = now + (uint64_t)(duration * SEC);
 					if (t_hold_end < t_ws + SEC / 10)
 						t_hold_end = t_ws + SEC / 10;
+				} else if (go_file && access(go_file, F_OK) != 0) {
+					/* hold until the bench creates --go-file (checked
+					 * every 100 ms): many loadgens start the traffic
+					 * together, after their connections are counted */
+					if (!t_connected) {
+						t_connected = now;
+						write_ready();
+					}
 				} else {
 					long k;
+					if (!t_connected)
+						t_connected = now;
+					/* the time limit counts from the traffic on */
+					if (hard_end < now + (uint64_t)((warmup + duration +
+					    4 * timeout_s + 60) * SEC))
+						hard_end = now + (uint64_t)((warmup + duration +
+						    4 * timeout_s + 60) * SEC);
 					phase = PH_RUN;
 					t_run = now;
 					t_ws = now + (uint64_t)(warmup * SEC);
@@ -1258,6 +1305,8 @@ int main(int argc, char **argv)
 		}
 		if (mode == M_RATE)
 			printf(" missed=%llu", (unsigned long long)r_missed);
+		if (t_connected)	/* start to the last connection settled */
+			printf(" connect_s=%.3f", (double)(t_connected - t_start) / 1e9);
 		if (tls_desc[0])
 			printf(" %s", tls_desc);
 		if (wsec > 0) {
