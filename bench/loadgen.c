@@ -49,7 +49,10 @@
  * several loadgens start their traffic together (bench/multi.sh).
  * connect_s in the output is the time from start to the last connection
  * settled.  --source ADDR binds each connection to that local address
- * (e.g. 127.0.0.N: each loadgen its own ephemeral ports).
+ * (e.g. 127.0.0.N: each loadgen its own ephemeral ports).  --stall S: when
+ * no connection has been established for S seconds while connecting, the
+ * rest are given up (counted as errors): a proxy at its limit (HAProxy's
+ * maxconn) leaves them waiting, and the bench reports how many it reached.
  *
  * Output: one line of key=value pairs on stdout; diagnostics on stderr.
  */
@@ -132,6 +135,9 @@ static int opids[64], nopids;	/* other bench processes (echo): for the noise fig
 static const char *ready_file;
 static const char *go_file;		/* --go-file: wait for it before the traffic */
 static uint64_t t_connected;		/* when the last connection was settled */
+static double stall_s;			/* --stall S: give up connecting after S s
+					 * without a connection established */
+static uint64_t t_progress;		/* the last connection established */
 static int verbose;
 static int use_tls;			/* --tls: wss:// to the target */
 static char tls_desc[160];		/* suite and group, from the first session */
@@ -518,6 +524,7 @@ static void conn_opened(struct conn *c)
 		queue_msg(c, now);
 	} else {
 		established++;
+		t_progress = now;
 		if (mode == M_PINGPONG && phase == PH_RUN)
 			queue_msg(c, now);
 	}
@@ -929,7 +936,8 @@ static void usage(void)
 		"  [--path /] [--conns N] [--size BYTES] [--duration S] [--warmup S]\n"
 		"  [--rate MSGS_PER_S] [--window MSGS] [--max-pending N] [--timeout S]\n"
 		"  [--pids PID,PID,...] [--other-pids PID,...] [--ready-file PATH] [-v]\n"
-		"  [--tls] [--settle S] [--go-file PATH] [--source ADDR]\n");
+		"  [--tls] [--settle S] [--go-file PATH] [--source ADDR]\n"
+		"  [--stall S]\n");
 	exit(64);
 }
 
@@ -981,6 +989,8 @@ int main(int argc, char **argv)
 			max_pending = atol(v);
 		} else if (!strcmp(a, "--timeout")) {
 			timeout_s = atof(v);
+		} else if (!strcmp(a, "--stall")) {
+			stall_s = atof(v);
 		} else if (!strcmp(a, "--settle")) {
 			settle = atof(v);
 		} else if (!strcmp(a, "--ready-file")) {
@@ -1109,6 +1119,20 @@ int main(int argc, char **argv)
 		if (now >= next_scan) {
 			scan_timeouts(now);
 			next_scan = now + SEC / 10;
+		}
+		if (phase == PH_CONNECT && stall_s > 0 && next_start < nconns &&
+		    now - (t_progress ? t_progress : t_start) > (uint64_t)(stall_s * SEC)) {
+			long k, left = nconns - next_start;
+			/* a proxy at its limit leaves the rest waiting: stop there */
+			fprintf(stderr, "loadgen: no connection established for %.0f s:"
+				" giving up on the %ld not yet started and those pending\n",
+				stall_s, left);
+			r_errors += (uint64_t)left;
+			next_start = nconns;
+			for (k = 0; k < nconns; k++)
+				if (C[k].st == ST_CONNECTING || C[k].st == ST_TLSHS ||
+				    C[k].st == ST_UPGRADING)
+					conn_fail(&C[k], "given up%s", NULL);
 		}
 		if (phase == PH_CONNECT) {
 			start_more();

@@ -14,7 +14,9 @@
 #            many echo upstreams (each pair's upstream picked round robin
 #            from all of them): no process needs more than 20,000 fds, and
 #            no destination more than the ephemeral ports.  Every loadgen
-#            connects (--max-pending 256 each), then the memory is sampled,
+#            connects (--max-pending 256 each; from its own 127.0.1.N; it
+#            gives up the rest after 10 s without a new pair, as at
+#            HAProxy's maxconn), then the memory is sampled,
 #            then all send 64 B messages at BENCH_PAIRS_RATE (10000) msgs/s
 #            in total for the window.
 #            Reported: pairs established; connect rate (pairs / seconds from
@@ -253,7 +255,7 @@ run_pairs() {
 		n=$per
 		[ $k -eq 0 ] && n=$((PAIRS - per * (NP - 1)))
 		timeout -k 5 $((PTMO * 4 + 400)) "$LG" --target "127.0.0.1:$p" --mode rate \
-			--source "127.0.1.$((k + 1))" \
+			--source "127.0.1.$((k + 1))" --stall 10 \
 			--conns "$n" --rate "$(awk -v r="$PRATE" -v n="$n" -v a="$PAIRS" 'BEGIN { printf "%.1f", r * n / a }')" \
 			--size 64 --timeout "$PTMO" --duration "$DUR" --warmup "$WARM" \
 			--ready-file "$rd/$k" --go-file "$TMP/go" \
