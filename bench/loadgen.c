@@ -138,6 +138,7 @@ static uint64_t t_connected;		/* when the last connection was settled */
 static double stall_s;			/* --stall S: give up connecting after S s
 					 * without a connection established */
 static uint64_t t_progress;		/* the last connection established */
+static int ready_done;			/* --ready-file written */
 static int verbose;
 static int use_tls;			/* --tls: wss:// to the target */
 static char tls_desc[160];		/* suite and group, from the first session */
@@ -1129,6 +1130,7 @@ int main(int argc, char **argv)
 				stall_s, left);
 			r_errors += (uint64_t)left;
 			next_start = nconns;
+			t_connected = t_progress ? t_progress : now;	/* not the wait */
 			for (k = 0; k < nconns; k++)
 				if (C[k].st == ST_CONNECTING || C[k].st == ST_TLSHS ||
 				    C[k].st == ST_UPGRADING)
@@ -1152,9 +1154,11 @@ int main(int argc, char **argv)
 					/* hold until the bench creates --go-file (checked
 					 * every 100 ms): many loadgens start the traffic
 					 * together, after their connections are counted */
-					if (!t_connected) {
-						t_connected = now;
+					if (!ready_done) {
+						if (!t_connected)
+							t_connected = now;
 						write_ready();
+						ready_done = 1;
 					}
 				} else {
 					long k;
