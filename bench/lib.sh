@@ -61,6 +61,7 @@ command -v taskset >/dev/null 2>&1 || need="$need util-linux"
 command -v ps >/dev/null 2>&1 || need="$need procps"
 command -v timeout >/dev/null 2>&1 || need="$need coreutils"
 command -v python3 >/dev/null 2>&1 || need="$need python3"	# bench/scrape.py (wsobs)
+command -v ss >/dev/null 2>&1 || need="$need iproute2"	# bench/multi.sh (TIME_WAIT)
 case " $SCENARIOS " in	# the tls-* scenarios: loadgen-tls and the certificates
 *" tls-"*)
 	[ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"
