@@ -14,7 +14,7 @@ else
 	DUR=${BENCH_DURATION:-10}; WARM=${BENCH_WARMUP:-1}; HOLD=${BENCH_IDLE_HOLD:-3}
 fi
 TARGETS=${BENCH_TARGETS:-"direct floor wsproxy wsobs nginx haproxy"}
-SCENARIOS=${BENCH_SCENARIOS:-"pp64 rate64 pp4k stream1m idle handshake fair tls-handshake tls-pp64 tls-stream1m tls-idle"}
+SCENARIOS=${BENCH_SCENARIOS:-"pp64 rate64 pp4k stream1m idle handshake fair tls-handshake tls-pp64 tls-stream1m tls-idle multicore"}
 IDLE_PAIRS=${BENCH_IDLE_PAIRS:-9000}
 RATE=${BENCH_RATE:-20000}
 PCPU=${BENCH_PROXY_CPU:-0}
@@ -61,6 +61,7 @@ command -v taskset >/dev/null 2>&1 || need="$need util-linux"
 command -v ps >/dev/null 2>&1 || need="$need procps"
 command -v timeout >/dev/null 2>&1 || need="$need coreutils"
 command -v python3 >/dev/null 2>&1 || need="$need python3"	# bench/scrape.py (wsobs)
+command -v ss >/dev/null 2>&1 || need="$need iproute2"	# bench/multi.sh (TIME_WAIT)
 case " $SCENARIOS " in	# the tls-* scenarios: loadgen-tls and the certificates
 *" tls-"*)
 	[ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"

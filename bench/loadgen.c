@@ -44,6 +44,16 @@
  * memory per pair after traffic); the first sample is also taken S seconds
  * after the last connection is established.
  *
+ * --go-file PATH (pingpong, rate, stream): once every connection is settled,
+ * write --ready-file and wait until PATH exists before sending, so that
+ * several loadgens start their traffic together (bench/multi.sh).
+ * connect_s in the output is the time from start to the last connection
+ * settled.  --source ADDR binds each connection to that local address
+ * (e.g. 127.0.0.N: each loadgen its own ephemeral ports).  --stall S: when
+ * no connection has been established for S seconds while connecting, the
+ * rest are given up (counted as errors): a proxy at its limit (HAProxy's
+ * maxconn) leaves them waiting, and the bench reports how many it reached.
+ *
  * Output: one line of key=value pairs on stdout; diagnostics on stderr.
  */
 #define _GNU_SOURCE
@@ -112,6 +122,7 @@ struct conn {
 /* options */
 static int mode = -1;
 static struct sockaddr_in target;
+static struct sockaddr_in source;	/* --source ADDR: bound before connect */
 static char target_str[80] = "127.0.0.1:9000";
 static const char *path = "/";
 static long nconns = 50;
@@ -122,6 +133,12 @@ static long max_pending = 256;
 static int pids[64], npids;
 static int opids[64], nopids;	/* other bench processes (echo): for the noise figure */
 static const char *ready_file;
+static const char *go_file;		/* --go-file: wait for it before the traffic */
+static uint64_t t_connected;		/* when the last connection was settled */
+static double stall_s;			/* --stall S: give up connecting after S s
+					 * without a connection established */
+static uint64_t t_progress;		/* the last connection established */
+static int ready_done;			/* --ready-file written */
 static int verbose;
 static int use_tls;			/* --tls: wss:// to the target */
 static char tls_desc[160];		/* suite and group, from the first session */
@@ -448,6 +465,16 @@ static void conn_start(struct conn *c)
 		return;
 	}
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	if (source.sin_family) {	/* --source: the port is picked at connect */
+		setsockopt(c->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+		if (bind(c->fd, (struct sockaddr *)&source, sizeof source) < 0) {
+			c->t_conn = c->t_state = now_ns();
+			c->st = ST_CONNECTING;
+			pending++;
+			conn_fail(c, "bind: %s", strerror(errno));
+			return;
+		}
+	}
 	c->t_conn = c->t_state = now_ns();
 	c->st = ST_CONNECTING;
 	pending++;
@@ -498,6 +525,7 @@ static void conn_opened(struct conn *c)
 		queue_msg(c, now);
 	} else {
 		established++;
+		t_progress = now;
 		if (mode == M_PINGPONG && phase == PH_RUN)
 			queue_msg(c, now);
 	}
@@ -889,6 +917,17 @@ static void scan_timeouts(uint64_t now)
 
 static void on_signal(int s) { got_signal = s; }
 
+/* --ready-file: the number of connections established, once all are settled */
+static void write_ready(void)
+{
+	FILE *f;
+
+	if (!ready_file || !(f = fopen(ready_file, "w")))
+		return;
+	fprintf(f, "%ld\n", established);
+	fclose(f);
+}
+
 /* -------------------------------------------------------------- main */
 
 static void usage(void)
@@ -898,7 +937,8 @@ static void usage(void)
 		"  [--path /] [--conns N] [--size BYTES] [--duration S] [--warmup S]\n"
 		"  [--rate MSGS_PER_S] [--window MSGS] [--max-pending N] [--timeout S]\n"
 		"  [--pids PID,PID,...] [--other-pids PID,...] [--ready-file PATH] [-v]\n"
-		"  [--tls] [--settle S]\n");
+		"  [--tls] [--settle S] [--go-file PATH] [--source ADDR]\n"
+		"  [--stall S]\n");
 	exit(64);
 }
 
@@ -928,6 +968,10 @@ int main(int argc, char **argv)
 			snprintf(target_str, sizeof target_str, "%s", v);
 			if (parse_addr(v, &target, "127.0.0.1") < 0)
 				usage();
+		} else if (!strcmp(a, "--source")) {
+			source.sin_family = AF_INET;
+			if (inet_pton(AF_INET, v, &source.sin_addr) != 1)
+				usage();
 		} else if (!strcmp(a, "--path")) {
 			path = v;
 		} else if (!strcmp(a, "--conns")) {
@@ -946,10 +990,14 @@ int main(int argc, char **argv)
 			max_pending = atol(v);
 		} else if (!strcmp(a, "--timeout")) {
 			timeout_s = atof(v);
+		} else if (!strcmp(a, "--stall")) {
+			stall_s = atof(v);
 		} else if (!strcmp(a, "--settle")) {
 			settle = atof(v);
 		} else if (!strcmp(a, "--ready-file")) {
 			ready_file = v;
+		} else if (!strcmp(a, "--go-file")) {
+			go_file = v;
 		} else if (!strcmp(a, "--pids") || !strcmp(a, "--other-pids")) {
 			char *s = strdup(v), *tok, *save = NULL;
 			int *arr = a[2] == 'p' ? pids : opids, *cnt = a[2] == 'p' ? &npids : &nopids;
@@ -1073,27 +1121,54 @@ int main(int argc, char **argv)
 			scan_timeouts(now);
 			next_scan = now + SEC / 10;
 		}
+		if (phase == PH_CONNECT && stall_s > 0 && next_start < nconns &&
+		    now - (t_progress ? t_progress : t_start) > (uint64_t)(stall_s * SEC)) {
+			long k, left = nconns - next_start;
+			/* a proxy at its limit leaves the rest waiting: stop there */
+			fprintf(stderr, "loadgen: no connection established for %.0f s:"
+				" giving up on the %ld not yet started and those pending\n",
+				stall_s, left);
+			r_errors += (uint64_t)left;
+			next_start = nconns;
+			t_connected = t_progress ? t_progress : now;	/* not the wait */
+			for (k = 0; k < nconns; k++)
+				if (C[k].st == ST_CONNECTING || C[k].st == ST_TLSHS ||
+				    C[k].st == ST_UPGRADING)
+					conn_fail(&C[k], "given up%s", NULL);
+		}
 		if (phase == PH_CONNECT) {
 			start_more();
 			if (next_start == nconns && pending == 0) {
 				if (mode == M_IDLE) {
 					fprintf(stderr, "loadgen: established %ld of %ld connections, holding\n",
 						established, nconns);
-					if (ready_file) {
-						FILE *f = fopen(ready_file, "w");
-						if (f) {
-							fprintf(f, "%ld\n", established);
-							fclose(f);
-						}
-					}
+					t_connected = now;
+					write_ready();
 					phase = PH_HOLD;
 					/* RSS sample after settling (--settle S, as after the traffic) */
 					t_ws = now + (settle > 0 ? (uint64_t)(settle * SEC) : SEC);
 					t_hold_end = now + (uint64_t)(duration * SEC);
 					if (t_hold_end < t_ws + SEC / 10)
 						t_hold_end = t_ws + SEC / 10;
+				} else if (go_file && access(go_file, F_OK) != 0) {
+					/* hold until the bench creates --go-file (checked
+					 * every 100 ms): many loadgens start the traffic
+					 * together, after their connections are counted */
+					if (!ready_done) {
+						if (!t_connected)
+							t_connected = now;
+						write_ready();
+						ready_done = 1;
+					}
 				} else {
 					long k;
+					if (!t_connected)
+						t_connected = now;
+					/* the time limit counts from the traffic on */
+					if (hard_end < now + (uint64_t)((warmup + duration +
+					    4 * timeout_s + 60) * SEC))
+						hard_end = now + (uint64_t)((warmup + duration +
+						    4 * timeout_s + 60) * SEC);
 					phase = PH_RUN;
 					t_run = now;
 					t_ws = now + (uint64_t)(warmup * SEC);
@@ -1258,6 +1333,8 @@ int main(int argc, char **argv)
 		}
 		if (mode == M_RATE)
 			printf(" missed=%llu", (unsigned long long)r_missed);
+		if (t_connected)	/* start to the last connection settled */
+			printf(" connect_s=%.3f", (double)(t_connected - t_start) / 1e9);
 		if (tls_desc[0])
 			printf(" %s", tls_desc);
 		if (wsec > 0) {

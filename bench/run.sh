@@ -25,7 +25,10 @@
 #   BENCH_SCENARIOS="..."  subset/order of: pp64 rate64 pp4k stream1m idle
 #                          handshake fair and the TLS termination ones
 #                          (issue 14): tls-handshake tls-pp64 tls-stream1m
-#                          tls-idle (all by default)
+#                          tls-idle (all by default), multicore (by
+#                          default; bench/multi.sh) and pairs100k (not by
+#                          default: 100,000 pairs, about 3 minutes per
+#                          proxy; bench/multi.sh)
 #   BENCH_TLS_CERTS="..."  certificate kinds of the tls-* scenarios: ec
 #                          (ECDSA P-256) rsa (RSA-2048); default "ec rsa"
 #   BENCH_TLS_IDLE_PAIRS=N tls-idle size (default 2000)
@@ -258,6 +261,12 @@ for s in $SCENARIOS; do
 done
 for run in $RUNS; do
 	s=${run%%.*}
+	case $s in	# several processes on each side: bench/multi.sh
+	pairs100k|multicore)
+		BENCH_SCENARIOS=$s BENCH_OUT=$OUT BENCH_PORT_BASE=$BASE sh "$here/multi.sh" |
+			tee -a "$REPORT"
+		continue ;;
+	esac
 	TLS_KIND=""
 	[ "$s" = "$run" ] || TLS_KIND=${run#*.}
 	scenario "$s"
