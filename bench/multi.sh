@@ -48,6 +48,8 @@
 # Environment (plus BENCH_OUT, BENCH_PORT_BASE, BENCH_DURATION,
 # BENCH_WARMUP, BENCH_QUICK, BENCH_WAIT_IDLE, WSPROXY of run.sh):
 #   BENCH_PAIRS=N, BENCH_PAIRS_PROCS=N, BENCH_PAIRS_RATE=N (see above)
+#   BENCH_PAIRS_SETTLE=S   wait after the last pair before memory is read
+#                          (default 32: past wsproxy's 30 s pool trim)
 #   BENCH_PAIRS_TIMEOUT=S  connect+upgrade timeout of a pair (default 20;
 #                          HAProxy at its maxconn leaves the rest waiting)
 #   BENCH_MC_TARGETS="..." multicore targets (default: wsproxy nginx
@@ -63,6 +65,7 @@ PAIRS=${BENCH_PAIRS:-100000}
 NP=${BENCH_PAIRS_PROCS:-6}
 PRATE=${BENCH_PAIRS_RATE:-10000}
 PTMO=${BENCH_PAIRS_TIMEOUT:-20}
+SETTLE=${BENCH_PAIRS_SETTLE:-32}
 MC_RUNS=${BENCH_MC_RUNS:-"pp64 stream1m tls-pp64 tls-stream1m"}
 RP=${BENCH_WSPROXY_RP:-}
 MC_TARGETS=${BENCH_MC_TARGETS:-"wsproxy nginx haproxy${RP:+ reuseport}"}
@@ -267,7 +270,9 @@ run_pairs() {
 	wait_ready "$rd" $((PTMO * 4 + 200)) "$NP"
 	t1=$(now_ms)
 	est=$(cat "$rd"/* 2>/dev/null | awk '{ s += $1 } END { print s + 0 }')
-	sleep 2	# the proxy trims its pools
+	# wsproxy gives back a pool chunk once it has been empty for 30 s
+	# (wsproxy(1) SMALL SYSTEMS): the handshakes' buffers are gone then.
+	sleep "$SETTLE"
 	u1=$(user_mem "$pids"); k1=$(kern_mem)
 	split=$(fd_split "$pids")
 	wsplit=""
