@@ -111,6 +111,15 @@ get() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 # ------------------------------------------------------------ targets
 # start_multi TARGET WORKERS TLS LISTEN_PORTS UPSTREAM_PORTS: sets TPID,
 # ADMIN; returns 1 when the first port does not answer
+# One listen line per port of $lports, in the plain or the TLS format
+# ($tls), each with a %s for the port: nginx's and HAProxy's configs.
+binds() {
+	for p in $lports; do
+		# shellcheck disable=SC2059
+		if [ "$tls" = 1 ]; then printf "$2\n" "$p"; else printf "$1\n" "$p"; fi
+	done
+}
+
 start_multi() {
 	t=$1; w=$2; tls=$3; lports=${4# }; uports=${5# }
 	d=$TMP/$t; rm -rf "$d"; mkdir -p "$d"
@@ -143,10 +152,8 @@ start_multi() {
 			for p in $uports; do echo "  server 127.0.0.1:$p max_fails=0;"; done
 			echo " }"
 			echo " server {"
-			for p in $lports; do
-				if [ "$tls" = 1 ]; then echo "  listen 127.0.0.1:$p backlog=4096 ssl;"
-				else echo "  listen 127.0.0.1:$p backlog=4096;"; fi
-			done
+			binds "  listen 127.0.0.1:%s backlog=4096;" \
+			    "  listen 127.0.0.1:%s backlog=4096 ssl;"
 			[ "$tls" = 1 ] && echo "  ssl_certificate $c.crt; ssl_certificate_key $c.key;"
 			echo "  location / { proxy_pass http://echo; proxy_http_version 1.1;"
 			echo "   proxy_set_header Upgrade \$http_upgrade; proxy_set_header Connection upgrade;"
@@ -170,10 +177,8 @@ start_multi() {
 			echo "    timeout http-request 10s"
 			echo "    timeout tunnel 1h"
 			echo "frontend fe"
-			for p in $lports; do
-				if [ "$tls" = 1 ]; then echo "    bind 127.0.0.1:$p backlog 4096 ssl crt $c.pem"
-				else echo "    bind 127.0.0.1:$p backlog 4096"; fi
-			done
+			binds "    bind 127.0.0.1:%s backlog 4096" \
+			    "    bind 127.0.0.1:%s backlog 4096 ssl crt $c.pem"
 			echo "    default_backend be"
 			echo "backend be"
 			echo "    balance roundrobin"
