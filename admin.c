@@ -224,7 +224,7 @@ static int
 ready(void)
 {
 	return px_run == RUN_ACCEPTING &&
-	    (!workers_supervising() || workers_ready());
+	    (!workers_supervising() || workers_alive() > 0);
 }
 
 /* The Prometheus text, with a supervisor's per-worker series. */

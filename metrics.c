@@ -514,6 +514,31 @@ one(struct text *t, const char *name, const char *type, const char *help,
 }
 
 size_t
+metrics_render_workers(char *out, size_t len, size_t cap, unsigned n,
+    const uint64_t *up, const uint64_t *restarts)
+{
+	struct text t = { out, len, cap, 0 };
+	unsigned i;
+
+	family(&t, "wsproxy_worker_up", "gauge",
+	    "1 while the worker process runs.");
+	for (i = 0; i < n; i++)
+		add(&t, "wsproxy_worker_up{worker=\"%u\"} %llu\n", i,
+		    (unsigned long long)up[i]);
+	family(&t, "wsproxy_worker_restarts_total", "counter",
+	    "Times the supervisor forked the worker again.");
+	for (i = 0; i < n; i++)
+		add(&t, "wsproxy_worker_restarts_total{worker=\"%u\"} %llu\n",
+		    i, (unsigned long long)restarts[i]);
+	family(&t, "wsproxy_worker_pairs_open", "gauge",
+	    "WebSocket pairs open in the worker.");
+	for (i = 0; i < n; i++)
+		add(&t, "wsproxy_worker_pairs_open{worker=\"%u\"} %llu\n", i,
+		    (unsigned long long)metrics_entry(i + 1)->pairs[PAIR_OPEN]);
+	return t.overflow ? 0 : t.len;
+}
+
+size_t
 metrics_render(const struct met_gauges *g, char *out, size_t cap)
 {
 	struct text t = { out, 0, cap, 0 };

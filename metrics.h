@@ -147,4 +147,10 @@ struct met_gauges {
  */
 size_t metrics_render(const struct met_gauges *g, char *out, size_t cap);
 
+/* A supervisor's per-worker series (wsproxy(1) WORKERS) appended to
+ * out[len..cap): up and restarts[i] for worker i of n, its open pairs
+ * from entry i + 1.  The new length, or 0 if it did not fit. */
+size_t metrics_render_workers(char *out, size_t len, size_t cap, unsigned n,
+    const uint64_t *up, const uint64_t *restarts);
+
 #endif /* WSPROXY_METRICS_H */

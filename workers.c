@@ -250,12 +250,6 @@ workers_alive(void)
 	return n;
 }
 
-int
-workers_ready(void)
-{
-	return workers_alive() > 0;
-}
-
 pid_t
 workers_pid(unsigned i)
 {
@@ -335,35 +329,14 @@ workers_gauges(struct met_gauges *g)
 size_t
 workers_render(char *out, size_t len, size_t cap)
 {
-	static const char *const fam[3][3] = {
-		{ "wsproxy_worker_up", "gauge",
-		  "1 while the worker process runs." },
-		{ "wsproxy_worker_restarts_total", "counter",
-		  "Times the supervisor forked the worker again." },
-		{ "wsproxy_worker_pairs_open", "gauge",
-		  "WebSocket pairs open in the worker." },
-	};
-	unsigned f, i;
-	uint64_t v;
-	int n;
+	uint64_t up[PX_MAX_WORKERS], restarts[PX_MAX_WORKERS];
+	unsigned i;
 
-	for (f = 0; f < 3; f++) {
-		n = snprintf(out + len, cap - len, "# HELP %s %s\n# TYPE %s"
-		    " %s\n", fam[f][0], fam[f][2], fam[f][0], fam[f][1]);
-		if (n < 0 || (size_t)n >= cap - len)
-			return 0;
-		len += (size_t)n;
-		for (i = 0; i < cfg.workers; i++) {
-			v = f == 0 ? w[i].pid > 0 : f == 1 ? w[i].restarts :
-			    metrics_entry(i + 1)->pairs[PAIR_OPEN];
-			n = snprintf(out + len, cap - len,
-			    "%s{worker=\"%u\"} %llu\n", fam[f][0], i,
-			    (unsigned long long)v);
-			if (n < 0 || (size_t)n >= cap - len)
-				return 0;
-			len += (size_t)n;
-		}
+	for (i = 0; i < cfg.workers; i++) {
+		up[i] = w[i].pid > 0;
+		restarts[i] = w[i].restarts;
 	}
-	return len;
+	return metrics_render_workers(out, len, cap, cfg.workers, up,
+	    restarts);
 }
 #endif /* WSPROXY_NO_WORKERS */

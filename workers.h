@@ -70,9 +70,6 @@ pid_t workers_pid(unsigned i);
  * back from the listeners when low)? */
 int workers_others_free(uint64_t than);
 
-/* The supervisor: is at least one worker up (/readyz)? */
-int workers_ready(void);
-
 /* proxy.c: a forked worker's life; never returns. */
 _Noreturn void px_worker(unsigned index);
 
